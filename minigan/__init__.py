@@ -1,0 +1,42 @@
+"""minigan: a from-scratch NumPy engine for teaching Generative Adversarial Networks.
+
+    import minigan as mg
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad            # tensor([2., 4., 6.])
+"""
+
+from . import backend
+from .autograd import Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from .backend import cupy_available, get_rng_state, manual_seed, set_rng_state, use_backend
+from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
+from .ops import (
+    abs,
+    clip,
+    concat,
+    exp,
+    leaky_relu,
+    log,
+    log1p,
+    logsigmoid,
+    matmul,
+    pad,
+    relu,
+    sigmoid,
+    softplus,
+    sqrt,
+    stack,
+    tanh,
+    where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "GradcheckError", "Tensor", "abs", "arange", "backend", "clip", "concat", "cupy_available",
+    "detect_anomaly", "enable_grad", "exp", "full", "get_rng_state", "grad", "gradcheck", "gradgradcheck",
+    "is_grad_enabled", "leaky_relu", "log", "log1p", "logsigmoid", "manual_seed", "matmul", "no_grad",
+    "numerical_jacobian", "ones", "ones_like", "pad", "rand", "randn", "relu", "set_rng_state", "sigmoid",
+    "softplus", "sqrt", "stack", "tanh", "tensor", "use_backend", "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,608 @@
+"""Reverse-mode automatic differentiation: ``Tensor``, ``Function`` and the backward pass.
+
+A ``Tensor`` wraps an array (NumPy or CuPy). Every operation on tensors is a
+``Function``: ``forward`` computes on raw arrays, ``backward`` maps the
+gradient of the output to gradients of the inputs *using minigan ops on
+Tensors*. Because backward is itself made of ops, running it with
+``create_graph=True`` records a graph of the gradient computation, and
+differentiating that graph gives second derivatives (Hessian-vector products,
+WGAN-GP's gradient penalty) with no second implementation.
+
+The backward pass visits functions in reverse topological order, found by an
+iterative depth-first search (no recursion, so a chain of 10,000 ops works).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import backend
+
+# ----------------------------------------------------------------------------- grad mode
+
+_grad_enabled = True
+_anomaly_mode = False
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Set grad recording on or off inside a ``with`` block or a decorated function."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+
+def no_grad() -> _GradMode:
+    """Operations inside ``with mg.no_grad():`` record no graph (for evaluation and optimizer steps)."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    return _GradMode(True)
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Check every gradient for NaN/Inf during backward and name the Function that produced it."""
+    global _anomaly_mode
+    previous, _anomaly_mode = _anomaly_mode, True
+    try:
+        yield
+    finally:
+        _anomaly_mode = previous
+
+
+# ----------------------------------------------------------------------------- Tensor
+
+_FLOAT_KINDS = "f"
+
+
+def _is_float(dtype) -> bool:
+    return np.dtype(dtype).kind in _FLOAT_KINDS
+
+
+class Tensor:
+    """An array with an optional gradient and a link to the Function that created it.
+
+    Attributes: ``data`` (numpy/cupy array), ``grad`` (Tensor or None),
+    ``requires_grad``, ``creator`` (the Function that produced it, None for leaves).
+    """
+
+    __array_ufunc__ = None  # make NumPy hand `ndarray * tensor` to Tensor.__rmul__
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not (isinstance(data, np.ndarray) or backend.is_cupy_array(data)):
+            data = np.asarray(data)
+        if requires_grad and not _is_float(data.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {data.dtype}; "
+                "create it with dtype='float32' or 'float64'"
+            )
+        self.data = data
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self.creator: Function | None = None
+        self.output_index = 0
+
+    # --- basic properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20)
+        extra = f", dtype={self.dtype}"
+        if self.device != "cpu":
+            extra += f", device='{self.device}'"
+        if self.creator is not None:
+            extra += f", creator={type(self.creator).__name__}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # --- conversion
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (copied from the GPU if needed)."""
+        return backend.to_numpy(self.data)
+
+    def item(self) -> float:
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def to(self, device: str) -> Tensor:
+        """A copy on ``device`` ("cpu" or "cuda"); gradients flow back to this tensor."""
+        if backend.device_of(self.data) == backend._normalise_device(device):
+            return self
+        return _ops.to_device(self, device)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        if flag and not _is_float(self.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # --- differentiation
+    def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` is the upstream gradient (required unless self has one element).
+        The graph is freed afterwards unless ``retain_graph`` (default: ``create_graph``).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: none of the tensors it was "
+                "computed from had requires_grad=True (or it was computed under mg.no_grad())"
+            )
+        run_backward([self], [grad], create_graph=create_graph,
+                     retain_graph=create_graph if retain_graph is None else retain_graph)
+
+    # --- operators (implemented in minigan.ops)
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops.rpow(self, base)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # comparisons give boolean tensors with no gradient
+    def _compare(self, other, op) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(op(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __eq__(self, other):  # elementwise, as in NumPy and PyTorch
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    # --- methods mirroring NumPy / PyTorch
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return _ops.var(self, axis, keepdims, ddof)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops.min(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_axis: int = 0):
+        return _ops.reshape(self, self.shape[:start_axis] + (-1,))
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if len(axes) == 2 and self.ndim != 2:  # PyTorch style: swap two axes
+            return _ops.swapaxes(self, *axes)
+        return _ops.transpose(self, axes or None)
+
+    def permute(self, *axes):
+        return _ops.transpose(self, tuple(axes[0]) if len(axes) == 1 else axes)
+
+    @property
+    def T(self):
+        return _ops.transpose(self, None)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, shape)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def clip(self, min=None, max=None):
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def astype(self, dtype):
+        return _ops.astype(self, dtype)
+
+    def float(self):
+        return _ops.astype(self, "float32")
+
+    def double(self):
+        return _ops.astype(self, "float64")
+
+
+# ----------------------------------------------------------------------------- Function
+
+
+class Function:
+    """One differentiable operation: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Subclass it and call ``MyOp.apply(*inputs, **params)``; keyword parameters
+    become attributes (``Sum.apply(x, axis=1)`` sets ``self.axis``). In
+    ``backward(self, *grad_outputs)`` read the inputs as Tensors from
+    ``self.inputs`` (and the output from ``self.output()``), and return one
+    gradient Tensor per input (``None`` where an input gets no gradient),
+    built from minigan ops so that it can be differentiated again.
+    """
+
+    def __init__(self, **params):
+        self.__dict__.update(params)
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        return cls(**params)(*inputs)
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(self, *arrays)")
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward(self, *grad_outputs)")
+
+    def __call__(self, *inputs):
+        tensors = _as_tensors(inputs)
+        try:
+            outputs = self.forward(*[t.data for t in tensors])
+        except ValueError as err:  # e.g. shapes that do not broadcast: say which op
+            raise ValueError(f"{type(self).__name__}: {err} (input shapes {[t.shape for t in tensors]})") from err
+        is_tuple = isinstance(outputs, tuple)
+        outputs = outputs if is_tuple else (outputs,)
+        needs_grad = _grad_enabled and any(t.requires_grad for t in tensors)
+        results = tuple(Tensor(out, requires_grad=needs_grad and _is_float(out.dtype)) for out in outputs)
+        if needs_grad:
+            self.inputs = tensors
+            self.output_meta = [(out.shape, out.dtype) for out in outputs]
+            self._outputs = [weakref.ref(r) for r in results]
+            for i, r in enumerate(results):
+                r.creator, r.output_index = self, i
+        return results if is_tuple else results[0]
+
+    def output(self, index: int = 0) -> Tensor:
+        """The forward's output as a Tensor (for backwards such as exp's: d e^x = e^x dx)."""
+        out = self._outputs[index]()
+        if out is None:
+            raise RuntimeError(f"{type(self).__name__}: output {index} was freed before backward")
+        return out
+
+    def release(self) -> None:
+        """Drop everything saved for backward, so that the arrays can be freed."""
+        self.__dict__ = {"_freed": True}
+
+
+def _as_tensors(inputs: Sequence[Any]) -> list[Tensor]:
+    """Wrap Python scalars and raw arrays as constant tensors, matching the tensors' dtype and device."""
+    like = next((x for x in inputs if isinstance(x, Tensor)), None)
+    if like is None:
+        return [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs]
+    xp = backend.array_module(like.data)
+    float_like = _is_float(like.dtype)
+    tensors = []
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            array = x if backend.is_cupy_array(x) else np.asarray(x)
+            dtype = like.dtype if float_like and array.dtype.kind in "biuf" else None
+            x = Tensor(xp.asarray(array, dtype=dtype))
+        tensors.append(x)
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise RuntimeError(
+            "expected all tensors on the same device, got tensors on both cpu and cuda; "
+            "move them with tensor.to('cuda') or tensor.to('cpu')"
+        )
+    return tensors
+
+
+# ----------------------------------------------------------------------------- the backward pass
+
+
+def _graph_freed_error() -> RuntimeError:
+    return RuntimeError(
+        "trying to backward through the graph a second time: its saved values were freed by the "
+        "first backward. Pass retain_graph=True to the first backward() / mg.grad() if you need to "
+        "differentiate the same graph twice."
+    )
+
+
+def _topological_order(roots: Iterable[Function]) -> list[Function]:
+    """Functions reachable from ``roots``, each listed after every function that consumes its outputs."""
+    order: list[Function] = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, 0)]
+        while stack:
+            fn, i = stack.pop()
+            if getattr(fn, "_freed", False):
+                raise _graph_freed_error()
+            if i < len(fn.inputs):
+                stack.append((fn, i + 1))
+                parent = fn.inputs[i].creator
+                if parent is not None and fn.inputs[i].requires_grad and id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append((parent, 0))
+            else:
+                order.append(fn)  # post-order: after all of its inputs' creators
+    order.reverse()
+    return order
+
+
+def _accumulate(current: Tensor | None, new: Tensor) -> Tensor:
+    return new if current is None else current + new
+
+
+def _check_gradient(fn: Function, index: int, grad: Tensor, target: Tensor) -> Tensor:
+    """Make sure a backward returned a Tensor of the input's shape and dtype."""
+    if not isinstance(grad, Tensor):
+        grad = Tensor(backend.array_module(target.data).asarray(grad))
+    if grad.shape != target.shape:
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned a gradient of shape {grad.shape} for input {index}, "
+            f"which has shape {target.shape}"
+        )
+    if grad.dtype != target.dtype:
+        grad = grad.astype(target.dtype)
+    if _anomaly_mode and not bool(backend.array_module(grad.data).isfinite(grad.data).all()):
+        raise FloatingPointError(f"{type(fn).__name__}.backward produced NaN/Inf in the gradient of input {index}")
+    return grad
+
+
+def _root_gradient(output: Tensor, grad: Any) -> Tensor:
+    xp = backend.array_module(output.data)
+    if grad is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"backward() on a tensor of shape {output.shape} needs a `grad` argument of the same shape "
+                "(only a single-element output, like a loss, has the implicit gradient 1)"
+            )
+        return Tensor(xp.ones(output.shape, dtype=output.dtype))
+    grad = grad if isinstance(grad, Tensor) else Tensor(xp.asarray(grad, dtype=output.dtype))
+    if grad.shape != output.shape:
+        raise ValueError(f"gradient of shape {grad.shape} given for an output of shape {output.shape}")
+    return grad
+
+
+def run_backward(outputs, grad_outputs, *, create_graph=False, retain_graph=False, inputs=None):
+    """Propagate gradients from ``outputs`` back through the graph.
+
+    With ``inputs=None`` gradients accumulate into every leaf's ``.grad`` (``backward()``);
+    otherwise the gradients of ``inputs`` are returned as a list (``mg.grad``).
+    """
+    roots = [(o, _root_gradient(o, g)) for o, g in zip(outputs, grad_outputs)]
+    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    captured: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
+    pending: dict[int, list[Tensor | None]] = {}
+    alive: dict[int, list[Tensor]] = {}  # outputs stay alive until their creator's backward has run
+
+    def deliver(tensor: Tensor, grad: Tensor) -> None:
+        if wanted is not None and id(tensor) in wanted:
+            i = wanted[id(tensor)]
+            captured[i] = _accumulate(captured[i], grad)
+        if tensor.creator is not None:
+            slots = pending.setdefault(id(tensor.creator), [None] * len(tensor.creator.output_meta))
+            slots[tensor.output_index] = _accumulate(slots[tensor.output_index], grad)
+            alive.setdefault(id(tensor.creator), []).append(tensor)
+        elif wanted is None:
+            tensor.grad = _accumulate(tensor.grad, grad if create_graph else grad.detach())
+
+    order = _topological_order(o.creator for o, _ in roots if o.creator is not None)
+    if wanted is not None:
+        order = _prune(order, wanted)
+    with _GradMode(create_graph):
+        for output, grad in roots:
+            deliver(output, grad)
+        for fn in order:
+            slots = pending.pop(id(fn), None)
+            outputs_kept = alive.pop(id(fn), None)  # noqa: F841  (held for fn.output() in backward)
+            if slots is not None:
+                xp = backend.array_module(fn.inputs[0].data) if fn.inputs else np
+                grads = [g if g is not None else Tensor(xp.zeros(shape, dtype)) for g, (shape, dtype)
+                         in zip(slots, fn.output_meta)]
+                input_grads = fn.backward(*grads)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                if len(input_grads) != len(fn.inputs):
+                    raise RuntimeError(f"{type(fn).__name__}.backward returned {len(input_grads)} gradients "
+                                       f"for {len(fn.inputs)} inputs")
+                for i, (tensor, g) in enumerate(zip(fn.inputs, input_grads)):
+                    if g is not None and tensor.requires_grad:
+                        deliver(tensor, _check_gradient(fn, i, g, tensor))
+            if not retain_graph:
+                fn.release()
+    return captured
+
+
+def _prune(order: list[Function], wanted: dict[int, int]) -> list[Function]:
+    """Keep only the functions through which some wanted input is reached."""
+    useful: set[int] = set()
+    for fn in reversed(order):  # inputs' creators first
+        if any(id(t) in wanted or (t.creator is not None and id(t.creator) in useful) for t in fn.inputs):
+            useful.add(id(fn))
+    return [fn for fn in order if id(fn) in useful]
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, retain_graph: bool | None = None,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated into ``.grad``).
+
+    sum_i  grad_outputs[i] · d outputs[i] / d inputs. With ``create_graph=True``
+    the returned gradients are themselves differentiable.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"input {i} of mg.grad does not require grad; create it with requires_grad=True")
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise RuntimeError(f"output {i} of mg.grad does not require grad: it does not depend on any input")
+    retain = create_graph if retain_graph is None else retain_graph
+    result = run_backward(outputs, grad_outputs, create_graph=create_graph, retain_graph=retain, inputs=inputs)
+    for i, g in enumerate(result):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {i} of mg.grad was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+    return tuple(result)
+
+
+def no_grad_method(method):
+    """Decorator: run a method under ``no_grad``."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with no_grad():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+from . import ops as _ops  # noqa: E402  (ops import Tensor and Function from this module)

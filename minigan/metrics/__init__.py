@@ -1,0 +1,34 @@
+"""Sample-quality metrics: arrays in, floats out, on either backend.
+
+Every metric accepts NumPy arrays, CuPy arrays or minigan Tensors and computes in float64 NumPy.
+
+* feature-set metrics (features from a CNN, or raw coordinates for toy data):
+  ``frechet_distance``, ``frechet_distance_from_stats``, ``kid``, ``precision_recall``
+* classifier-output metric: ``inception_score``
+* known toy distributions: ``mode_coverage``, ``wasserstein1d``,
+  ``js_divergence_to_density``, ``kl_divergence_to_density``
+"""
+
+from .frechet import frechet_distance, frechet_distance_from_stats, gaussian_stats
+from .kid import kid, mmd2_unbiased, polynomial_kernel
+from .scores import inception_score, precision_recall
+from .toy import js_divergence_to_density, kl_divergence_to_density, mode_coverage, wasserstein1d
+
+# Learned image features go here: ``domain.py`` defines ``features(images)`` (for frechet_distance,
+# kid, precision_recall) and ``class_probs(images)`` (for inception_score) from a small domain CNN;
+# import them on this line and add both names to __all__.
+
+__all__ = [
+    "frechet_distance",
+    "frechet_distance_from_stats",
+    "gaussian_stats",
+    "kid",
+    "mmd2_unbiased",
+    "polynomial_kernel",
+    "inception_score",
+    "precision_recall",
+    "mode_coverage",
+    "wasserstein1d",
+    "js_divergence_to_density",
+    "kl_divergence_to_density",
+]

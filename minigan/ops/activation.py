@@ -1,0 +1,89 @@
+"""Activations. Softplus and log-sigmoid are written to be exact for inputs of ±100."""
+
+from __future__ import annotations
+
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+
+class ReLU(Function):
+    """y = max(a, 0);  da = g · [a > 0]."""
+
+    def forward(self, a):
+        return array_module(a).maximum(a, 0)
+
+    def backward(self, g):
+        a = self.inputs[0].data
+        return g * (a > 0).astype(a.dtype)
+
+
+class LeakyReLU(Function):
+    """y = a if a > 0 else s·a;  da = g · (1 if a > 0 else s)."""
+
+    def forward(self, a):
+        return array_module(a).where(a > 0, a, a * a.dtype.type(self.negative_slope))
+
+    def backward(self, g):
+        a = self.inputs[0].data
+        slope = array_module(a).where(a > 0, a.dtype.type(1), a.dtype.type(self.negative_slope))
+        return g * slope
+
+
+class Tanh(Function):
+    """y = tanh a;  da = g (1 - y²)."""
+
+    def forward(self, a):
+        return array_module(a).tanh(a)
+
+    def backward(self, g):
+        y = self.output()
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-a), evaluated without overflow;  da = g y (1 - y)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        e = xp.exp(-xp.abs(a))  # in (0, 1]: never overflows
+        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        y = self.output()
+        return g * y * (1 - y)
+
+
+class Softplus(Function):
+    """y = ln(1 + e^a) = max(a, 0) + ln(1 + e^-|a|), exact for large |a|;  da = g σ(a)."""
+
+    def forward(self, a):
+        xp = array_module(a)
+        return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+
+    def backward(self, g):
+        return g * sigmoid(self.inputs[0])
+
+
+def relu(a) -> Tensor:
+    return ReLU.apply(a)
+
+
+def leaky_relu(a, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(a, negative_slope=float(negative_slope))
+
+
+def tanh(a) -> Tensor:
+    return Tanh.apply(a)
+
+
+def sigmoid(a) -> Tensor:
+    return Sigmoid.apply(a)
+
+
+def softplus(a) -> Tensor:
+    return Softplus.apply(a)
+
+
+def logsigmoid(a) -> Tensor:
+    """ln σ(a) = -softplus(-a): finite for a = -100 (where σ(a) underflows)."""
+    return -softplus(-a)

@@ -1,0 +1,193 @@
+"""2-D convolution and transposed convolution as im2col + one matrix product.
+
+Three bilinear functions, each the adjoint of the others, make up the family
+(x: input (N, C, H, W), w: weight (F, C, kh, kw), y: output (N, F, Ho, Wo)):
+
+    Conv2d(x, w)          = y        y[n,f,p] = Σ_{c,i,j} w[f,c,i,j] · x_pad[n, c, s·p + (i,j)]
+    ConvTranspose2d(y, w) = x        the adjoint in x:  ⟨Conv2d(x, w), y⟩ = ⟨x, ConvTranspose2d(y, w)⟩
+    Conv2dWeightGrad(x, y) = w       the adjoint in w:  ⟨Conv2d(x, w), y⟩ = ⟨w, Conv2dWeightGrad(x, y)⟩
+
+Each one's backward is made of the other two, so all three can be
+differentiated any number of times (WGAN-GP needs the double backward).
+ConvTranspose2d takes the exact spatial size of x: with stride > 1 several
+input sizes give the same output size, and the backward of Conv2d must give
+back a gradient of exactly x's shape.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function, Tensor
+from ..backend import array_module
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """⌊(size + 2·padding − kernel) / stride⌋ + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _windows(x_pad, kernel, stride, out_hw):
+    """A strided *view* of every kernel window: shape (N, C, kh, kw, Ho, Wo), no copy."""
+    xp = array_module(x_pad)
+    n, c, _, _ = x_pad.shape
+    sn, sc, sh, sw = x_pad.strides
+    shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
+    strides = (sn, sc, sh, sw, sh * stride[0], sw * stride[1])
+    return xp.lib.stride_tricks.as_strided(x_pad, shape=shape, strides=strides)
+
+
+def im2col(x, kernel, stride, padding, out_hw):
+    """Columns (N, C·kh·kw, Ho·Wo): one column per output pixel, holding the input window it sees."""
+    xp = array_module(x)
+    ph, pw = padding
+    x_pad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+    n, c = x.shape[:2]
+    cols = _windows(x_pad, kernel, stride, out_hw)
+    return cols.reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])  # the one copy
+
+
+def col2im(cols, x_shape, kernel, stride, padding, out_hw):
+    """The adjoint of im2col: add every column back into the window it came from."""
+    xp = array_module(cols)
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw), (ho, wo) = kernel, stride, padding, out_hw
+    x_pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    cols = cols.reshape(n, c, kh, kw, ho, wo)
+    for i in range(kh):  # a loop over kernel offsets only; each step is one strided add
+        for j in range(kw):
+            x_pad[:, :, i:i + sh * ho:sh, j:j + sw * wo:sw] += cols[:, :, i, j]
+    return x_pad[:, :, ph:ph + h, pw:pw + w]
+
+
+class Conv2d(Function):
+    """y = x ⋆ w (cross-correlation);  dx = ConvTranspose2d(g, w),  dw = Conv2dWeightGrad(x, g)."""
+
+    def forward(self, x, w):
+        n, _, h, width = x.shape
+        f, _, kh, kw = w.shape
+        out_hw = (conv_output_size(h, kh, self.stride[0], self.padding[0]),
+                  conv_output_size(width, kw, self.stride[1], self.padding[1]))
+        cols = im2col(x, (kh, kw), self.stride, self.padding, out_hw)
+        y = w.reshape(f, -1) @ cols  # (F, K) @ (N, K, P) -> (N, F, P)
+        return y.reshape(n, f, *out_hw)
+
+    def backward(self, g):
+        x, w = self.inputs
+        gx = conv_transpose2d_raw(g, w, self.stride, self.padding, x.shape[2:]) if x.requires_grad else None
+        gw = conv2d_weight_grad(x, g, w.shape[2:], self.stride, self.padding) if w.requires_grad else None
+        return gx, gw
+
+
+class ConvTranspose2d(Function):
+    """x = Conv2dᵀ(y, w), of spatial size ``out_hw``;  dy = Conv2d(g, w),  dw = Conv2dWeightGrad(g, y)."""
+
+    def forward(self, y, w):
+        n, f, ho, wo = y.shape
+        _, c, kh, kw = w.shape
+        cols = w.reshape(f, -1).T @ y.reshape(n, f, ho * wo)  # (K, F) @ (N, F, P) -> (N, K, P)
+        return col2im(cols, (n, c, *self.out_hw), (kh, kw), self.stride, self.padding, (ho, wo))
+
+    def backward(self, g):
+        y, w = self.inputs
+        gy = conv2d_raw(g, w, self.stride, self.padding) if y.requires_grad else None
+        gw = conv2d_weight_grad(g, y, w.shape[2:], self.stride, self.padding) if w.requires_grad else None
+        return gy, gw
+
+
+class Conv2dWeightGrad(Function):
+    """dw[f,c,i,j] = Σ_{n,p} y[n,f,p] · x_pad[n, c, s·p + (i,j)];  dx = ConvTranspose2d(y, g),  dy = Conv2d(x, g)."""
+
+    def forward(self, x, y):
+        n, f, ho, wo = y.shape
+        c = x.shape[1]
+        cols = im2col(x, self.kernel, self.stride, self.padding, (ho, wo))  # (N, K, P)
+        xp = array_module(x)
+        gw = xp.tensordot(y.reshape(n, f, ho * wo), cols, axes=([0, 2], [0, 2]))  # (F, K)
+        return gw.reshape(f, c, *self.kernel)
+
+    def backward(self, g):
+        x, y = self.inputs
+        gx = conv_transpose2d_raw(y, g, self.stride, self.padding, x.shape[2:]) if x.requires_grad else None
+        gy = conv2d_raw(x, g, self.stride, self.padding) if y.requires_grad else None
+        return gx, gy
+
+
+# ----------------------------------------------------------------------------- raw forms (no checks, no bias)
+
+
+def conv2d_raw(x, w, stride, padding) -> Tensor:
+    return Conv2d.apply(x, w, stride=stride, padding=padding)
+
+
+def conv_transpose2d_raw(y, w, stride, padding, out_hw) -> Tensor:
+    return ConvTranspose2d.apply(y, w, stride=stride, padding=padding, out_hw=tuple(out_hw))
+
+
+def conv2d_weight_grad(x, y, kernel, stride, padding) -> Tensor:
+    return Conv2dWeightGrad.apply(x, y, kernel=tuple(kernel), stride=stride, padding=padding)
+
+
+# ----------------------------------------------------------------------------- user-facing forms
+
+
+def _check_4d(name: str, t: Tensor, what: str) -> None:
+    if t.ndim != 4:
+        raise ValueError(f"{name} expects a 4-D {what}, got shape {t.shape}")
+
+
+def _check_geometry(name, stride, padding, output_padding=(0, 0)):
+    if min(stride) < 1:
+        raise ValueError(f"{name}: stride must be positive, got {stride}")
+    if min(padding) < 0 or min(output_padding) < 0:
+        raise ValueError(f"{name}: padding must be non-negative, got padding={padding}, "
+                         f"output_padding={output_padding}")
+
+
+def _add_bias(y: Tensor, b) -> Tensor:
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
+
+
+def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """2-D cross-correlation. x (N, C, H, W), w (F, C, kh, kw), b (F,) → (N, F, Ho, Wo)."""
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    _check_4d("conv2d", x, "input (N, C, H, W)")
+    _check_4d("conv2d", w, "weight (out_channels, in_channels, kh, kw)")
+    _check_geometry("conv2d", stride, padding)
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"conv2d: weight of shape {w.shape} expects {w.shape[1]} input channels, "
+                         f"got input of shape {x.shape}")
+    for size, k, p, axis in zip(x.shape[2:], w.shape[2:], padding, ("height", "width")):
+        if size + 2 * p < k:
+            raise ValueError(f"conv2d: kernel {axis} {k} is larger than the padded input {axis} {size + 2 * p} "
+                             f"(input {x.shape}, padding {p})")
+    return _add_bias(conv2d_raw(x, w, stride, padding), b)
+
+
+def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0) -> Tensor:
+    """Transposed convolution (the adjoint of conv2d). x (N, Cin, H, W), w (Cin, Cout, kh, kw).
+
+    Output size: (H − 1)·stride − 2·padding + kh + output_padding.
+    """
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    output_padding = _pair(output_padding, "output_padding")
+    _check_4d("conv_transpose2d", x, "input (N, C, H, W)")
+    _check_4d("conv_transpose2d", w, "weight (in_channels, out_channels, kh, kw)")
+    _check_geometry("conv_transpose2d", stride, padding, output_padding)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"conv_transpose2d: weight of shape {w.shape} expects {w.shape[0]} input channels, "
+                         f"got input of shape {x.shape}")
+    if any(op >= s for op, s in zip(output_padding, stride)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride {stride}")
+    out_hw = tuple((n - 1) * s - 2 * p + k + op
+                   for n, s, p, k, op in zip(x.shape[2:], stride, padding, w.shape[2:], output_padding))
+    if min(out_hw) < 1:
+        raise ValueError(f"conv_transpose2d: output size {out_hw} is not positive for input {x.shape}, "
+                         f"kernel {w.shape[2:]}, stride {stride}, padding {padding}")
+    return _add_bias(conv_transpose2d_raw(x, w, stride, padding, out_hw), b)

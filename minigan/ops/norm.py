@@ -1,0 +1,64 @@
+"""Batch normalisation and layer normalisation.
+
+Training-mode batch norm over the axes A (batch, and space for images):
+
+    μ = mean_A x,   σ² = mean_A (x − μ)²,   x̂ = (x − μ) / √(σ² + ε),   y = γ x̂ + β
+    dx = (1/√(σ² + ε)) · (ĝ − mean_A ĝ − x̂ · mean_A(ĝ x̂)),   ĝ = γ g
+    dγ = Σ_A g x̂,   dβ = Σ_A g
+
+The backward uses x̂ and 1/√(σ²+ε) saved by the forward only when no graph is
+being recorded; with ``create_graph=True`` it rebuilds them from ``x`` with
+minigan ops, so second derivatives are exact.
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function, Tensor, is_grad_enabled
+from ..backend import array_module
+from .reduce import mean, sum
+
+
+def _stat_axes(x_ndim: int) -> tuple[int, ...]:
+    return (0,) if x_ndim == 2 else (0, 2, 3)
+
+
+def _channel_shape(x_ndim: int, channels: int) -> tuple[int, ...]:
+    return (1, channels) if x_ndim == 2 else (1, channels, 1, 1)
+
+
+class BatchNormTrain(Function):
+    """Training-mode batch norm with batch statistics (see the module docstring for the math)."""
+
+    def forward(self, x, gamma, beta):
+        xp = array_module(x)
+        axes = _stat_axes(x.ndim)
+        shape = _channel_shape(x.ndim, x.shape[1])
+        self.mean = x.mean(axis=axes, keepdims=True)
+        centred = x - self.mean
+        self.var = (centred * centred).mean(axis=axes, keepdims=True)
+        self.inv_std = 1 / xp.sqrt(self.var + x.dtype.type(self.eps))
+        self.x_hat = centred * self.inv_std
+        return self.x_hat * gamma.reshape(shape) + beta.reshape(shape)
+
+    def backward(self, g):
+        x, gamma, _ = self.inputs
+        axes = _stat_axes(x.ndim)
+        shape = _channel_shape(x.ndim, x.shape[1])
+        if is_grad_enabled():  # recording a graph: rebuild x̂ and 1/σ from x so they are differentiable
+            centred = x - mean(x, axes, keepdims=True)
+            inv_std = 1 / (mean(centred * centred, axes, keepdims=True) + self.eps) ** 0.5
+            x_hat = centred * inv_std
+        else:
+            inv_std, x_hat = Tensor(self.inv_std), Tensor(self.x_hat)
+        g_hat = g * gamma.reshape(shape)
+        gx = inv_std * (g_hat - mean(g_hat, axes, keepdims=True) - x_hat * mean(g_hat * x_hat, axes, keepdims=True))
+        g_gamma = sum(g * x_hat, axes).reshape(gamma.shape)
+        g_beta = sum(g, axes).reshape(gamma.shape)
+        return gx, g_gamma, g_beta
+
+
+def batch_norm_train(x, gamma, beta, eps: float):
+    """Returns y and the batch mean / biased variance (raw arrays, for the running statistics)."""
+    fn = BatchNormTrain(eps=eps)
+    y = fn(x, gamma, beta)
+    return y, fn.mean, fn.var

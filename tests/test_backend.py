@@ -1,0 +1,73 @@
+"""Backend selection, seeding and device moves (GPU parts skip without CuPy)."""
+
+import numpy as np
+import pytest
+from conftest import to_np
+
+import minigan as mg
+from minigan import backend
+
+
+def test_numpy_is_default_and_array_module():
+    x = mg.tensor([1.0])
+    assert backend.array_module(x) is (np if x.device == "cpu" else backend._load_cupy())
+
+
+def test_manual_seed_reproduces_random_tensors():
+    mg.manual_seed(123)
+    a = to_np(mg.randn(5))
+    mg.manual_seed(123)
+    b = to_np(mg.randn(5))
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32
+
+
+def test_rng_state_round_trip():
+    mg.manual_seed(1)
+    state = mg.get_rng_state()
+    a = to_np(mg.randn(3, device="cpu"))
+    mg.set_rng_state(state)
+    np.testing.assert_array_equal(a, to_np(mg.randn(3, device="cpu")))
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown device"):
+        mg.use_backend("tpu")
+
+
+def test_cupy_missing_says_how_to_install(monkeypatch):
+    if mg.cupy_available():
+        pytest.skip("CuPy is installed here")
+    with pytest.raises(RuntimeError, match=r'pip install "minigan\[gpu\]"'):
+        mg.use_backend("cupy")
+    with pytest.raises(RuntimeError, match="minigan"):
+        mg.tensor([1.0]).to("cuda")
+
+
+def test_tensor_defaults():
+    assert mg.tensor([1.0, 2.0]).dtype == np.float32
+    assert mg.tensor(np.zeros(2)).dtype == np.float32
+    assert mg.tensor(np.zeros(2), dtype="float64").dtype == np.float64
+    assert mg.tensor([1, 2]).dtype.kind == "i"
+
+
+@pytest.mark.gpu
+def test_gpu_round_trip_and_gradient():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("cuda")
+    assert y.device == "cuda"
+    (y * y).sum().backward()
+    assert x.grad.device == "cpu"
+    np.testing.assert_allclose(to_np(x.grad), [2, 4])
+
+
+@pytest.mark.gpu
+def test_mixing_devices_is_an_error():
+    with pytest.raises(RuntimeError, match="same device"):
+        mg.tensor([1.0], device="cpu") + mg.tensor([1.0], device="cuda")
+
+
+@pytest.mark.gpu
+def test_gradcheck_on_gpu_tensors():
+    x = mg.tensor(np.random.default_rng(0).standard_normal(4), dtype="float64", requires_grad=True, device="cuda")
+    assert mg.gradcheck(lambda t: mg.tanh(t) * t, (x,))
