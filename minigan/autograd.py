@@ -91,11 +91,14 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, requires_grad: bool = False):
-        if isinstance(data, Tensor):
-            data = data.data
-        if not (isinstance(data, np.ndarray) or backend.is_cupy_array(data)):
-            data = np.asarray(data)
-        if requires_grad and not _is_float(data.dtype):
+        if type(data) is not np.ndarray:
+            if isinstance(data, Tensor):
+                data = data.data
+            elif backend.is_cupy_array(data):
+                backend.note_cupy_array()
+            elif not isinstance(data, np.ndarray):
+                data = np.asarray(data)
+        if requires_grad and data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {data.dtype}; "
                 "create it with dtype='float32' or 'float64'"
@@ -390,7 +393,7 @@ class Function:
         is_tuple = isinstance(outputs, tuple)
         outputs = outputs if is_tuple else (outputs,)
         needs_grad = _grad_enabled and any(t.requires_grad for t in tensors)
-        results = tuple(Tensor(out, requires_grad=needs_grad and _is_float(out.dtype)) for out in outputs)
+        results = tuple(Tensor(out, requires_grad=needs_grad and out.dtype.kind == "f") for out in outputs)
         if needs_grad:
             self.inputs = tensors
             self.output_meta = [(out.shape, out.dtype) for out in outputs]
@@ -416,21 +419,20 @@ def _as_tensors(inputs: Sequence[Any]) -> list[Tensor]:
     like = next((x for x in inputs if isinstance(x, Tensor)), None)
     if like is None:
         return [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs]
-    xp = backend.array_module(like.data)
-    float_like = _is_float(like.dtype)
     tensors = []
     for x in inputs:
         if not isinstance(x, Tensor):
             array = x if backend.is_cupy_array(x) else np.asarray(x)
-            dtype = like.dtype if float_like and array.dtype.kind in "biuf" else None
-            x = Tensor(xp.asarray(array, dtype=dtype))
+            dtype = like.dtype if like.dtype.kind == "f" and array.dtype.kind in "biuf" else None
+            x = Tensor(backend.array_module(like.data).asarray(array, dtype=dtype))
         tensors.append(x)
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        raise RuntimeError(
-            "expected all tensors on the same device, got tensors on both cpu and cuda; "
-            "move them with tensor.to('cuda') or tensor.to('cpu')"
-        )
+    if backend.cupy_loaded():  # only then can two devices meet
+        devices = {t.device for t in tensors}
+        if len(devices) > 1:
+            raise RuntimeError(
+                "expected all tensors on the same device, got tensors on both cpu and cuda; "
+                "move them with tensor.to('cuda') or tensor.to('cpu')"
+            )
     return tensors
 
 

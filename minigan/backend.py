@@ -71,7 +71,17 @@ def default_device() -> str:
 
 
 def is_cupy_array(x: Any) -> bool:
-    return type(x).__module__.split(".")[0] == "cupy"
+    return type(x) is not np.ndarray and type(x).__module__.startswith("cupy")
+
+
+def cupy_loaded() -> bool:
+    """True once CuPy is in use; until then every array is a NumPy array."""
+    return _cupy is not None
+
+
+def note_cupy_array() -> None:
+    """A CuPy array was handed to minigan directly: make sure device checks are on."""
+    _load_cupy()
 
 
 def array_module(x: Any = None):

@@ -16,7 +16,7 @@ back a gradient of exactly x's shape.
 
 from __future__ import annotations
 
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
 
 
@@ -32,37 +32,53 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _windows(x_pad, kernel, stride, out_hw):
-    """A strided *view* of every kernel window: shape (N, C, kh, kw, Ho, Wo), no copy."""
-    xp = array_module(x_pad)
-    n, c, _, _ = x_pad.shape
-    sn, sc, sh, sw = x_pad.strides
-    shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
-    strides = (sn, sc, sh, sw, sh * stride[0], sw * stride[1])
-    return xp.lib.stride_tricks.as_strided(x_pad, shape=shape, strides=strides)
+def channels_last(x, padding=(0, 0)):
+    """(N, C, H, W) → a zero-padded (N, H + 2ph, W + 2pw, C) copy: each pixel's channels side by side."""
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    ph, pw = padding
+    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype) if ph or pw else xp.empty((n, h, w, c), x.dtype)
+    out[:, ph:ph + h, pw:pw + w, :] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def channels_first(y, shape_nhw):
+    """(N·H·W, C) rows → an (N, C, H, W) array."""
+    n, h, w = shape_nhw
+    return array_module(y).ascontiguousarray(y.reshape(n, h, w, -1).transpose(0, 3, 1, 2))
 
 
 def im2col(x, kernel, stride, padding, out_hw):
-    """Columns (N, C·kh·kw, Ho·Wo): one column per output pixel, holding the input window it sees."""
+    """Rows (N·Ho·Wo, kh·kw·C): one row per output pixel, holding the input window it sees.
+
+    The windows are a strided *view* of the channels-last padded input; the reshape is the one copy.
+    """
     xp = array_module(x)
-    ph, pw = padding
-    x_pad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-    n, c = x.shape[:2]
-    cols = _windows(x_pad, kernel, stride, out_hw)
-    return cols.reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])  # the one copy
+    x_pad = channels_last(x, padding)
+    n, _, _, c = x_pad.shape
+    sn, sh, sw, sc = x_pad.strides
+    (kh, kw), (ho, wo) = kernel, out_hw
+    windows = xp.lib.stride_tricks.as_strided(
+        x_pad, shape=(n, ho, wo, kh, kw, c), strides=(sn, sh * stride[0], sw * stride[1], sh, sw, sc))
+    return windows.reshape(n * ho * wo, kh * kw * c)
 
 
 def col2im(cols, x_shape, kernel, stride, padding, out_hw):
-    """The adjoint of im2col: add every column back into the window it came from."""
+    """The adjoint of im2col: add every row back into the window it came from → (N, C, H, W)."""
     xp = array_module(cols)
     n, c, h, w = x_shape
     (kh, kw), (sh, sw), (ph, pw), (ho, wo) = kernel, stride, padding, out_hw
-    x_pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    cols = cols.reshape(n, c, kh, kw, ho, wo)
+    x_pad = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
+    cols = cols.reshape(n, ho, wo, kh, kw, c)
     for i in range(kh):  # a loop over kernel offsets only; each step is one strided add
         for j in range(kw):
-            x_pad[:, :, i:i + sh * ho:sh, j:j + sw * wo:sw] += cols[:, :, i, j]
-    return x_pad[:, :, ph:ph + h, pw:pw + w]
+            x_pad[:, i:i + sh * ho:sh, j:j + sw * wo:sw, :] += cols[:, :, :, i, j, :]
+    return xp.ascontiguousarray(x_pad[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2))
+
+
+def weight_matrix(w):
+    """(F, C, kh, kw) → (F, kh·kw·C), matching the column order of im2col."""
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
 class Conv2d(Function):
@@ -74,13 +90,17 @@ class Conv2d(Function):
         out_hw = (conv_output_size(h, kh, self.stride[0], self.padding[0]),
                   conv_output_size(width, kw, self.stride[1], self.padding[1]))
         cols = im2col(x, (kh, kw), self.stride, self.padding, out_hw)
-        y = w.reshape(f, -1) @ cols  # (F, K) @ (N, K, P) -> (N, F, P)
-        return y.reshape(n, f, *out_hw)
+        self.cols = cols  # reused by the weight gradient when no graph is recorded
+        y = cols @ weight_matrix(w).T  # one GEMM: (N·P, K) @ (K, F)
+        return channels_first(y, (n, *out_hw))
 
     def backward(self, g):
         x, w = self.inputs
         gx = conv_transpose2d_raw(g, w, self.stride, self.padding, x.shape[2:]) if x.requires_grad else None
-        gw = conv2d_weight_grad(x, g, w.shape[2:], self.stride, self.padding) if w.requires_grad else None
+        gw = None
+        if w.requires_grad:
+            cols = None if is_grad_enabled() else self.cols  # a saved array is only safe without a graph
+            gw = conv2d_weight_grad(x, g, w.shape[2:], self.stride, self.padding, cols)
         return gx, gw
 
 
@@ -90,7 +110,8 @@ class ConvTranspose2d(Function):
     def forward(self, y, w):
         n, f, ho, wo = y.shape
         _, c, kh, kw = w.shape
-        cols = w.reshape(f, -1).T @ y.reshape(n, f, ho * wo)  # (K, F) @ (N, F, P) -> (N, K, P)
+        rows = channels_last(y).reshape(n * ho * wo, f)
+        cols = rows @ weight_matrix(w)  # one GEMM: (N·P, F) @ (F, K)
         return col2im(cols, (n, c, *self.out_hw), (kh, kw), self.stride, self.padding, (ho, wo))
 
     def backward(self, g):
@@ -106,10 +127,11 @@ class Conv2dWeightGrad(Function):
     def forward(self, x, y):
         n, f, ho, wo = y.shape
         c = x.shape[1]
-        cols = im2col(x, self.kernel, self.stride, self.padding, (ho, wo))  # (N, K, P)
-        xp = array_module(x)
-        gw = xp.tensordot(y.reshape(n, f, ho * wo), cols, axes=([0, 2], [0, 2]))  # (F, K)
-        return gw.reshape(f, c, *self.kernel)
+        kh, kw = self.kernel
+        cols = self.cols if self.cols is not None else im2col(x, self.kernel, self.stride, self.padding, (ho, wo))
+        rows = channels_last(y).reshape(n * ho * wo, f)
+        gw = rows.T @ cols  # one GEMM: (F, N·P) @ (N·P, K)
+        return array_module(gw).ascontiguousarray(gw.reshape(f, kh, kw, c).transpose(0, 3, 1, 2))
 
     def backward(self, g):
         x, y = self.inputs
@@ -129,8 +151,9 @@ def conv_transpose2d_raw(y, w, stride, padding, out_hw) -> Tensor:
     return ConvTranspose2d.apply(y, w, stride=stride, padding=padding, out_hw=tuple(out_hw))
 
 
-def conv2d_weight_grad(x, y, kernel, stride, padding) -> Tensor:
-    return Conv2dWeightGrad.apply(x, y, kernel=tuple(kernel), stride=stride, padding=padding)
+def conv2d_weight_grad(x, y, kernel, stride, padding, cols=None) -> Tensor:
+    """``cols`` may pass im2col(x) computed earlier (only when no graph is being recorded)."""
+    return Conv2dWeightGrad.apply(x, y, kernel=tuple(kernel), stride=stride, padding=padding, cols=cols)
 
 
 # ----------------------------------------------------------------------------- user-facing forms

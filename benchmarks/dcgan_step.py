@@ -1,0 +1,271 @@
+"""One DCGAN training iteration (28×28×1, batch 64, float32, Adam) in minigan and its peers, side by side.
+
+    python benchmarks/dcgan_step.py                 # CPU: minigan, PyTorch and DeZero where installed
+    python benchmarks/dcgan_step.py --device cuda   # minigan on CuPy (PyTorch on CUDA when present)
+
+G: Linear(100→128·7·7) + BN1d + ReLU → ConvT(128→64, 4, 2, 1) + BN2d + ReLU → ConvT(64→1, 4, 2, 1) + Tanh
+D: Conv(1→64, 4, 2, 1) + LeakyReLU(0.2) → Conv(64→128, 4, 2, 1) + BN2d + LeakyReLU(0.2) → Flatten → Linear(→1)
+One iteration = one D step on real and fake + one non-saturating G step (about 10.4 GFLOP at batch 64).
+
+Rounds alternate between the frameworks after a warm-up, and medians are reported, because a
+2-core machine is noisy. Peak memory is measured in a fresh process per framework (growth of the
+maximum resident set size over the model set-up). The NumPy float32 GEMM rate is measured in the
+same run, to say how close each framework gets to the machine's arithmetic peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import print_table, summary, time_rounds  # noqa: E402
+
+NZ = 100
+
+
+def flops_per_iteration(batch: int, image: int = 28) -> float:
+    """2·B·(9·MAC_D + 3·MAC_G): D runs forward+backward three times per iteration, G once plus a forward."""
+    s2, s4 = image // 2, image // 4
+    mac_d = 64 * 1 * 16 * s2 * s2 + 128 * 64 * 16 * s4 * s4 + 128 * s4 * s4
+    mac_g = NZ * 128 * s4 * s4 + 128 * 64 * 16 * s4 * s4 + 64 * 1 * 16 * s2 * s2
+    return 2.0 * batch * (9 * mac_d + 3 * mac_g)
+
+
+# ----------------------------------------------------------------------------- minigan
+
+
+def minigan_step(batch: int, device: str = "cpu"):
+    import minigan as mg
+    import minigan.nn as nn
+    import minigan.nn.functional as F
+    from minigan.optim import Adam
+
+    if device == "cuda":
+        mg.use_backend("cupy")
+    mg.manual_seed(0)
+    G = nn.Sequential(
+        nn.Linear(NZ, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh()).to(device)
+    D = nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1)).to(device)
+    opt_g = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = mg.tensor(np.random.default_rng(0).uniform(-1, 1, (batch, 1, 28, 28)), device=device)
+    ones = mg.ones(batch, 1, device=device)
+    zeros = mg.zeros(batch, 1, device=device)
+
+    def step():
+        fake = G(mg.randn(batch, NZ, device=device))
+        opt_d.zero_grad()
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+        d_loss.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        F.binary_cross_entropy_with_logits(D(fake), ones).backward()
+        opt_g.step()
+        if device == "cuda":
+            import cupy
+
+            cupy.cuda.Device().synchronize()
+
+    return step
+
+
+# ----------------------------------------------------------------------------- PyTorch
+
+
+def torch_step(batch: int, device: str = "cpu"):
+    import torch
+    import torch.nn as nn
+
+    torch.manual_seed(0)
+    G = nn.Sequential(
+        nn.Linear(NZ, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh()).to(device)
+    D = nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1)).to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    real = torch.rand(batch, 1, 28, 28, device=device) * 2 - 1
+    ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
+
+    def step():
+        fake = G(torch.randn(batch, NZ, device=device))
+        opt_d.zero_grad()
+        (bce(D(real), ones) + bce(D(fake.detach()), zeros)).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        bce(D(fake), ones).backward()
+        opt_g.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return step
+
+
+# ----------------------------------------------------------------------------- DeZero
+
+
+def dezero_step(batch: int, device: str = "cpu"):
+    if not hasattr(np, "int"):
+        np.int = int  # DeZero 0.0.13 still uses an alias NumPy 2 removed
+    import dezero
+    import dezero.functions as DF
+    import dezero.layers as DL
+
+    class Generator(dezero.Model):
+        def __init__(self):
+            super().__init__()
+            self.l1, self.bn1 = DL.Linear(128 * 7 * 7, in_size=NZ), DL.BatchNorm()
+            self.dc1, self.bn2 = DL.Deconv2d(64, 4, 2, 1, in_channels=128), DL.BatchNorm()
+            self.dc2 = DL.Deconv2d(1, 4, 2, 1, in_channels=64)
+
+        def forward(self, z):
+            h = DF.relu(self.bn1(self.l1(z))).reshape(-1, 128, 7, 7)
+            h = DF.relu(self.bn2(self.dc1(h)))
+            return DF.tanh(self.dc2(h))
+
+    class Discriminator(dezero.Model):
+        def __init__(self):
+            super().__init__()
+            self.c1 = DL.Conv2d(64, 4, 2, 1, in_channels=1)
+            self.c2, self.bn = DL.Conv2d(128, 4, 2, 1, in_channels=64), DL.BatchNorm()
+            self.l = DL.Linear(1, in_size=128 * 7 * 7)
+
+        def forward(self, x):
+            h = DF.leaky_relu(self.c1(x), 0.2)
+            h = DF.leaky_relu(self.bn(self.c2(h)), 0.2)
+            return self.l(h.reshape(len(x), -1))
+
+    np.random.seed(0)
+    G, D = Generator(), Discriminator()
+    opt_g = dezero.optimizers.Adam(alpha=2e-4, beta1=0.5).setup(G)
+    opt_d = dezero.optimizers.Adam(alpha=2e-4, beta1=0.5).setup(D)
+    real = np.random.uniform(-1, 1, (batch, 1, 28, 28)).astype(np.float32)
+    ones, zeros = np.ones((batch, 1), np.float32), np.zeros((batch, 1), np.float32)
+
+    def step():
+        fake = G(np.random.randn(batch, NZ).astype(np.float32))
+        d_loss = DF.sigmoid_cross_entropy(D(real), ones) + DF.sigmoid_cross_entropy(D(fake.data), zeros)
+        D.cleargrads()
+        d_loss.backward()
+        opt_d.update()
+        g_loss = DF.sigmoid_cross_entropy(D(fake), ones)
+        G.cleargrads()
+        D.cleargrads()
+        g_loss.backward()
+        opt_g.update()
+
+    return step
+
+
+BUILDERS = {"minigan": minigan_step, "pytorch": torch_step, "dezero": dezero_step}
+
+
+def available(device: str) -> list[str]:
+    names = ["minigan"]
+    try:
+        import torch
+
+        if device == "cpu" or torch.cuda.is_available():
+            names.append("pytorch")
+    except ImportError:
+        pass
+    if device == "cpu":
+        try:
+            if not hasattr(np, "int"):
+                np.int = int
+            import dezero  # noqa: F401
+
+            names.append("dezero")
+        except ImportError:
+            pass
+    return names
+
+
+# ----------------------------------------------------------------------------- measurements
+
+
+def gemm_rate(size: int = 1024) -> float:
+    """float32 GFLOP/s of NumPy's matrix product on this machine (median of several)."""
+    a = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+    a @ a
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - start)
+    return 2 * size ** 3 / summary(times)[0] / 1e9
+
+
+def peak_memory_mb(name: str, batch: int, device: str, steps: int = 5) -> float:
+    """Growth of the peak resident set over the set-up, in a fresh process (MB)."""
+    code = (f"import sys, resource; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+            f"import dcgan_step as b; step = b.BUILDERS[{name!r}]({batch}, {device!r}); "
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            f"[step() for _ in range({steps})]; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--steps-per-round", type=int, default=3)
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+
+    names = available(args.device)
+    print(f"DCGAN 28×28×1 iteration, batch {args.batch}, float32, device {args.device}: {', '.join(names)}")
+    steps = {name: BUILDERS[name](args.batch, args.device) for name in names}
+    times = time_rounds(steps, rounds=args.rounds, repeat=args.steps_per_round, warmup=2)
+    rate = gemm_rate()
+    flops = flops_per_iteration(args.batch)
+    reference = "pytorch" if "pytorch" in names else None
+    print_table(f"ms per iteration ({args.rounds} alternating rounds of {args.steps_per_round} iterations)",
+                times, reference=reference)
+    results = {"device": args.device, "batch": args.batch, "gemm_gflops": rate, "frameworks": {}}
+    print(f"\n  NumPy float32 GEMM rate on this machine: {rate:.0f} GFLOP/s; the iteration is "
+          f"{flops / 1e9:.1f} GFLOP")
+    for name in names:
+        med, lo, hi = summary(times[name])
+        achieved = flops / med / 1e9
+        entry = {"median_ms": med * 1e3, "min_ms": lo * 1e3, "max_ms": hi * 1e3, "gflops": achieved}
+        if reference:
+            entry["ratio_to_pytorch"] = med / summary(times[reference])[0]
+        if not args.no_memory:
+            entry["peak_memory_mb"] = peak_memory_mb(name, args.batch, args.device)
+        results["frameworks"][name] = entry
+        memory = f", peak memory +{entry['peak_memory_mb']:.0f} MB" if "peak_memory_mb" in entry else ""
+        print(f"  {name:<10} {achieved:6.1f} GFLOP/s = {achieved / rate:5.1%} of the GEMM rate{memory}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()
+    if os.environ.get("MINIGAN_BENCH_LAYERS", "1") == "1":
+        import layers
+
+        layers.main([])

@@ -1,0 +1,171 @@
+"""GAN losses, each written out from its formula. Inputs are discriminator *logits*.
+
+With D(x) = σ(logit), the logs are written with softplus so that they stay exact
+at logits of ±100:  −log σ(a) = softplus(−a),  −log(1 − σ(a)) = softplus(a).
+Every function returns a scalar Tensor to *minimise* (the discriminator's losses
+are the negatives of the quantities it maximises).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor, grad
+from ..ops import relu, softplus, sqrt
+
+KINDS = ("minimax", "nonsaturating", "lsgan", "wgan", "hinge", "relativistic")
+
+
+# ----------------------------------------------------------------------------- the original game
+
+
+def minimax_discriminator_loss(real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
+    """−E[log D(x)] − E[log(1 − D(G(z)))] = E[softplus(−r)] + E[softplus(f)].
+
+    ``real_label`` < 1 gives one-sided label smoothing (Salimans et al. 2016): the real term becomes
+    the cross-entropy with target t, E[softplus(r) − t·r]; the fake target stays 0.
+    """
+    if real_label == 1.0:
+        real_term = softplus(-real_logits).mean()
+    else:
+        real_term = (softplus(real_logits) - real_logits * real_label).mean()
+    return real_term + softplus(fake_logits).mean()
+
+
+def minimax_generator_loss(fake_logits: Tensor) -> Tensor:
+    """The saturating loss: E[log(1 − D(G(z)))] = −E[softplus(f)]. Its gradient vanishes when D wins."""
+    return -softplus(fake_logits).mean()
+
+
+def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
+    """−E[log D(G(z))] = E[softplus(−f)]: the same fixed point, strong gradients when D(G(z)) ≈ 0."""
+    return softplus(-fake_logits).mean()
+
+
+# ----------------------------------------------------------------------------- alternatives
+
+
+def lsgan_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Least squares (Mao et al. 2017): ½E[(D(x) − 1)²] + ½E[D(G(z))²] on raw outputs."""
+    return 0.5 * ((real_logits - 1) ** 2).mean() + 0.5 * (fake_logits ** 2).mean()
+
+
+def lsgan_generator_loss(fake_logits: Tensor) -> Tensor:
+    """½E[(D(G(z)) − 1)²]."""
+    return 0.5 * ((fake_logits - 1) ** 2).mean()
+
+
+def wgan_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """Wasserstein (Arjovsky et al. 2017): the critic maximises E[f(x)] − E[f(G(z))], so minimises the negative."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wgan_generator_loss(fake_scores: Tensor) -> Tensor:
+    """−E[f(G(z))]."""
+    return -fake_scores.mean()
+
+
+def hinge_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Hinge (Lim & Ye 2017; Miyato et al. 2018): E[max(0, 1 − r)] + E[max(0, 1 + f)]."""
+    return relu(1 - real_logits).mean() + relu(1 + fake_logits).mean()
+
+
+def hinge_generator_loss(fake_logits: Tensor) -> Tensor:
+    """−E[f]."""
+    return -fake_logits.mean()
+
+
+def relativistic_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Relativistic average (Jolicoeur-Martineau 2018): is real data more realistic than fake on average?
+
+    −E[log σ(r − E f)] − E[log(1 − σ(f − E r))] = E[softplus(−(r − E f))] + E[softplus(f − E r)].
+    """
+    return softplus(-(real_logits - fake_logits.mean())).mean() + softplus(fake_logits - real_logits.mean()).mean()
+
+
+def relativistic_generator_loss(fake_logits: Tensor, real_logits: Tensor) -> Tensor:
+    """The same game with the roles swapped: E[softplus(−(f − E r))] + E[softplus(r − E f)]."""
+    return softplus(-(fake_logits - real_logits.mean())).mean() + softplus(real_logits - fake_logits.mean()).mean()
+
+
+# ----------------------------------------------------------------------------- regularisers
+
+
+def _per_sample_norm(g: Tensor) -> Tensor:
+    """‖g_i‖₂ over every axis but the batch axis (with a tiny ε so √ stays differentiable at 0)."""
+    return sqrt((g * g).reshape(g.shape[0], -1).sum(axis=1) + 1e-12)
+
+
+def gradient_penalty(critic, real: Tensor, fake: Tensor, lambda_: float = 10.0) -> Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): λ E[(‖∇ f(x̂)‖ − 1)²] on x̂ = ε x + (1 − ε) G(z), ε ~ U(0, 1).
+
+    The gradient is taken with ``create_graph=True``, so minimising the penalty differentiates
+    through the critic's backward pass (a double backward).
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"gradient_penalty: real {real.shape} and fake {fake.shape} must have the same shape")
+    shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    eps = Tensor(backend.random_uniform(shape, dtype=real.dtype, device=real.device))
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).detach().requires_grad_()
+    (g,) = grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return lambda_ * ((_per_sample_norm(g) - 1) ** 2).mean()
+
+
+def r1_penalty(critic, real: Tensor, gamma: float = 10.0) -> Tensor:
+    """R1 (Mescheder et al. 2018): γ/2 · E[‖∇ D(x)‖²] on real data only."""
+    x = real.detach().requires_grad_()
+    (g,) = grad(critic(x).sum(), x, create_graph=True)
+    return (gamma / 2) * (g * g).reshape(g.shape[0], -1).sum(axis=1).mean()
+
+
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """‖E f(x) − E f(G(z))‖² on an intermediate layer of D (Salimans et al. 2016); real features are constants."""
+    diff = real_features.detach().mean(axis=0) - fake_features.mean(axis=0)
+    return (diff * diff).sum()
+
+
+# ----------------------------------------------------------------------------- one entry point
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(KINDS)}")
+    return kind
+
+
+def discriminator_loss(kind: str, real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
+    """The discriminator's (critic's) loss for ``kind`` in minimax | nonsaturating | lsgan | wgan | hinge | relativistic."""
+    kind = _check_kind(kind)
+    if kind in ("minimax", "nonsaturating"):
+        return minimax_discriminator_loss(real_logits, fake_logits, real_label)
+    if real_label != 1.0:
+        raise ValueError(f"label smoothing applies to the minimax / nonsaturating losses, not {kind!r}")
+    return {
+        "lsgan": lsgan_discriminator_loss,
+        "wgan": wgan_critic_loss,
+        "hinge": hinge_discriminator_loss,
+        "relativistic": relativistic_discriminator_loss,
+    }[kind](real_logits, fake_logits)
+
+
+def generator_loss(kind: str, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+    """The generator's loss for ``kind``; ``relativistic`` also needs the real logits."""
+    kind = _check_kind(kind)
+    if kind == "relativistic":
+        if real_logits is None:
+            raise ValueError("the relativistic generator loss needs real_logits")
+        return relativistic_generator_loss(fake_logits, real_logits)
+    return {
+        "minimax": minimax_generator_loss,
+        "nonsaturating": nonsaturating_generator_loss,
+        "lsgan": lsgan_generator_loss,
+        "wgan": wgan_generator_loss,
+        "hinge": hinge_generator_loss,
+    }[kind](fake_logits)
+
+
+def saturation_ratio(d_fake: float) -> float:
+    """|∂(non-saturating)/∂f| / |∂(saturating)/∂f| = (1 − D)/D at D = D(G(z)): huge when D(G(z)) ≈ 0."""
+    d = float(np.clip(d_fake, 1e-300, 1.0))
+    return (1 - d) / d
