@@ -6,11 +6,12 @@
     x.grad            # tensor([2., 4., 6.])
 """
 
-from . import backend
+from . import backend, nn, optim
 from .autograd import Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from .backend import cupy_available, get_rng_state, manual_seed, set_rng_state, use_backend
 from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
+from .io import load, save
 from .ops import (
     abs,
     clip,
@@ -36,7 +37,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "GradcheckError", "Tensor", "abs", "arange", "backend", "clip", "concat", "cupy_available",
     "detect_anomaly", "enable_grad", "exp", "full", "get_rng_state", "grad", "gradcheck", "gradgradcheck",
-    "is_grad_enabled", "leaky_relu", "log", "log1p", "logsigmoid", "manual_seed", "matmul", "no_grad",
-    "numerical_jacobian", "ones", "ones_like", "pad", "rand", "randn", "relu", "set_rng_state", "sigmoid",
-    "softplus", "sqrt", "stack", "tanh", "tensor", "use_backend", "where", "zeros", "zeros_like",
+    "is_grad_enabled", "leaky_relu", "load", "log", "log1p", "logsigmoid", "manual_seed", "matmul", "nn",
+    "no_grad", "numerical_jacobian", "ones", "ones_like", "optim", "pad", "rand", "randn", "relu", "save",
+    "set_rng_state", "sigmoid", "softplus", "sqrt", "stack", "tanh", "tensor", "use_backend", "where",
+    "zeros", "zeros_like",
 ]

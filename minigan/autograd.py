@@ -137,6 +137,13 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        """Truth of a one-element tensor; larger tensors are ambiguous, as in NumPy and PyTorch."""
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                             "reduce it first, e.g. (t > 0).numpy().all()")
+        return bool(self.item())
+
     def __repr__(self) -> str:
         body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20)
         extra = f", dtype={self.dtype}"

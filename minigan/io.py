@@ -88,6 +88,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             np.savez(f, **{_META: np.array(json.dumps(meta))}, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

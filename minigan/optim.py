@@ -208,7 +208,7 @@ class Adam(Optimizer):
 
     def update(self, p, grad, state, group):
         xp = backend.array_module(p.data)
-        beta1, beta2 = (float(b) for b in group["betas"])
+        beta1, beta2 = group["betas"]
         if not state:
             state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
         if group["weight_decay"] != 0:

@@ -135,7 +135,7 @@ def _check_kind(kind: str) -> str:
 
 
 def discriminator_loss(kind: str, real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
-    """The discriminator's (critic's) loss for ``kind`` in minimax | nonsaturating | lsgan | wgan | hinge | relativistic."""
+    """The discriminator's (critic's) loss; ``kind`` is one of :data:`KINDS`."""
     kind = _check_kind(kind)
     if kind in ("minimax", "nonsaturating"):
         return minimax_discriminator_loss(real_logits, fake_logits, real_label)

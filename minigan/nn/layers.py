@@ -30,8 +30,11 @@ def _empty(*shape: int) -> Parameter:
     return Parameter(Tensor(backend.array_module().zeros(shape, dtype=np.float32)))
 
 
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
+def _pair(value, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair
 
 
 def _short(pair: tuple[int, int]):
@@ -104,7 +107,8 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), _pair(padding)
+        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
+        self.padding = _pair(padding, "padding")
         self.weight = _empty(out_channels, in_channels, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
         self.reset_parameters()
@@ -124,8 +128,8 @@ class ConvTranspose2d(_ConvNd):
                  output_padding=0, bias: bool = True):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), _pair(padding)
-        self.output_padding = _pair(output_padding)
+        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
+        self.padding, self.output_padding = _pair(padding, "padding"), _pair(output_padding, "output_padding")
         self.weight = _empty(in_channels, out_channels, *self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
         self.reset_parameters()
@@ -146,7 +150,8 @@ class _BatchNorm(Module):
     Eval: the running statistics.
     """
 
-    _shapes = ""
+    _ndims: tuple[int, ...] = ()
+    _shape_text = ""  # the expected input shape, with {c} for num_features
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True):
@@ -165,7 +170,8 @@ class _BatchNorm(Module):
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
-            raise ValueError(f"{self!r} expects input of shape {self._shapes}, got {tuple(x.shape)}")
+            expected = self._shape_text.format(c=self.num_features)
+            raise ValueError(f"{self!r} expects input of shape {expected}, got {tuple(x.shape)}")
         if self.training and x.size // self.num_features <= 1:
             raise ValueError(f"{self!r} in training mode needs more than 1 value per channel to compute batch "
                              f"statistics, got input of shape {tuple(x.shape)} (use a batch larger than 1, "
@@ -178,10 +184,10 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data += 1
             if self.momentum is None:
                 momentum = 1.0 / int(self.num_batches_tracked.data)
+        # running statistics (when tracked) are updated in training and used in eval
         use_batch_stats = self.training or self.running_mean is None
-        track = not self.training or self.track_running_stats
-        running_mean = self.running_mean.data if track and self.running_mean is not None else None
-        running_var = self.running_var.data if track and self.running_var is not None else None
+        running_mean = None if self.running_mean is None else self.running_mean.data
+        running_var = None if self.running_var is None else self.running_var.data
         shape = x.shape
         if x.ndim == 3:  # (N, C, L) is normalised like (N, C, L, 1)
             x = reshape(x, shape + (1,))
@@ -197,20 +203,14 @@ class BatchNorm1d(_BatchNorm):
     """Batch normalisation of (N, C) or (N, C, L) input, statistics per channel C."""
 
     _ndims = (2, 3)
-
-    @property
-    def _shapes(self):
-        return f"(N, {self.num_features}) or (N, {self.num_features}, L)"
+    _shape_text = "(N, {c}) or (N, {c}, L)"
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input, statistics per channel over (N, H, W)."""
 
     _ndims = (4,)
-
-    @property
-    def _shapes(self):
-        return f"(N, {self.num_features}, H, W)"
+    _shape_text = "(N, {c}, H, W)"
 
 
 class LayerNorm(Module):
@@ -239,9 +239,9 @@ class LayerNorm(Module):
 
 
 class LeakyReLU(Module):
-    """y = x if x > 0 else negative_slope · x."""
+    """y = x if x > 0 else negative_slope · x.  (``inplace`` is accepted for PyTorch code and ignored.)"""
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = negative_slope
 
@@ -253,7 +253,10 @@ class LeakyReLU(Module):
 
 
 class ReLU(Module):
-    """y = max(x, 0)."""
+    """y = max(x, 0).  (``inplace`` is accepted for PyTorch code and ignored.)"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
@@ -332,7 +335,7 @@ class Embedding(Module):
 class Dropout(Module):
     """In training, zero each element with probability p and scale the rest by 1/(1 − p); identity in eval."""
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"Dropout probability must be in [0, 1), got {p}")

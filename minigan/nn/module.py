@@ -78,11 +78,9 @@ class Module:
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
-            params[name] = value
+            self._put(params, name, value)
         elif isinstance(value, Module):
-            self._forget(name)
-            modules[name] = value
+            self._put(modules, name, value)
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
@@ -98,10 +96,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+    def _put(self, table: dict, name: str, value: Any) -> None:
+        """Store ``value`` in one of the three tables (in place if the name is there already)."""
+        for other in (self._parameters, self._buffers, self._modules):
+            if other is not table:
+                other.pop(name, None)
         self.__dict__.pop(name, None)
+        table[name] = value
 
     def __getattr__(self, name: str) -> Any:  # called only when normal lookup fails
         for table in ("_parameters", "_buffers", "_modules"):
@@ -121,19 +122,16 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}, ...) needs an nn.Parameter or None, "
                             f"got {type(param).__name__}")
-        self._forget(name)
-        self._parameters[name] = param
+        self._put(self._parameters, name, param)
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Save ``value`` (array or Tensor, kept without gradient) in the state_dict under ``name``."""
-        self._forget(name)
-        self._buffers[name] = None if value is None else _as_buffer(value)
+        self._put(self._buffers, name, None if value is None else _as_buffer(value))
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}, ...) needs an nn.Module, got {type(module).__name__}")
-        self._forget(name)
-        self._modules[name] = module
+        self._put(self._modules, name, module)
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args)`` before every forward; a non-None result replaces ``args``."""
@@ -377,7 +375,7 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice):
         items = list(self._modules.items())
         if isinstance(index, slice):
-            return type(self)(dict(items[index]))
+            return Sequential(dict(items[index]))
         return items[self._check_index(index)][1]
 
     def __len__(self) -> int:

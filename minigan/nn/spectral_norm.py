@@ -73,10 +73,10 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     """
     from .layers import ConvTranspose2d
 
-    if name not in module._parameters or module._parameters[name] is None:
-        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter named {name!r}")
     if any(isinstance(h, SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise RuntimeError(f"spectral_norm is already applied to parameter {name!r} of {type(module).__name__}")
+    if name not in module._parameters or module._parameters[name] is None:
+        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter named {name!r}")
     if dim is None:
         dim = 1 if isinstance(module, ConvTranspose2d) else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
