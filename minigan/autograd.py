@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -26,12 +27,18 @@ from . import backend
 
 # ----------------------------------------------------------------------------- grad mode
 
-_grad_enabled = True
-_anomaly_mode = False
+class _Modes(threading.local):
+    """Grad recording and anomaly detection, per thread (as in PyTorch)."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+_modes = _Modes()
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    return _modes.grad_enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -41,13 +48,11 @@ class _GradMode(contextlib.ContextDecorator):
         self.enabled = enabled
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, self.enabled
+        self.previous, _modes.grad_enabled = _modes.grad_enabled, self.enabled
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
+        _modes.grad_enabled = self.previous
         return False
 
 
@@ -63,12 +68,11 @@ def enable_grad() -> _GradMode:
 @contextlib.contextmanager
 def detect_anomaly():
     """Check every gradient for NaN/Inf during backward and name the Function that produced it."""
-    global _anomaly_mode
-    previous, _anomaly_mode = _anomaly_mode, True
+    previous, _modes.anomaly = _modes.anomaly, True
     try:
         yield
     finally:
-        _anomaly_mode = previous
+        _modes.anomaly = previous
 
 
 # ----------------------------------------------------------------------------- Tensor
@@ -399,7 +403,7 @@ class Function:
             raise ValueError(f"{type(self).__name__}: {err} (input shapes {[t.shape for t in tensors]})") from err
         is_tuple = isinstance(outputs, tuple)
         outputs = outputs if is_tuple else (outputs,)
-        needs_grad = _grad_enabled and any(t.requires_grad for t in tensors)
+        needs_grad = _modes.grad_enabled and any(t.requires_grad for t in tensors)
         results = tuple(Tensor(out, requires_grad=needs_grad and out.dtype.kind == "f") for out in outputs)
         if needs_grad:
             self.inputs = tensors
@@ -494,7 +498,7 @@ def _check_gradient(fn: Function, index: int, grad: Tensor, target: Tensor) -> T
         )
     if grad.dtype != target.dtype:
         grad = grad.astype(target.dtype)
-    if _anomaly_mode and not bool(backend.array_module(grad.data).isfinite(grad.data).all()):
+    if _modes.anomaly and not bool(backend.array_module(grad.data).isfinite(grad.data).all()):
         raise FloatingPointError(f"{type(fn).__name__}.backward produced NaN/Inf in the gradient of input {index}")
     return grad
 

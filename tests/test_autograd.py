@@ -217,3 +217,22 @@ def test_float32_stays_float32_through_forward_and_backward():
     assert all(g.dtype == np.float32 for g in grads)
     second = mg.grad(sum(((g * g).sum() for g in grads), mg.tensor(0.0)), [x, w])
     assert all(g.dtype == np.float32 for g in second)
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+
+    seen = []
+    with mg.no_grad():
+        thread = threading.Thread(target=lambda: seen.append(mg.is_grad_enabled()))
+        thread.start()
+        thread.join()
+        assert not mg.is_grad_enabled()
+    assert seen == [True]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_the_function():
+    x = mg.tensor([0.0], requires_grad=True)
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError, match="Sqrt"):
+        mg.sqrt(x).backward()

@@ -128,7 +128,7 @@ _CONV2D_SPECS = [
     ("basic", (2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
     ("batch of 1, padding 1", (1, 2, 4, 4), (3, 2, 3, 3), 1, 1),
     ("non-square image and kernel", (2, 3, 6, 4), (2, 3, 3, 2), 1, 0),
-    ("stride 2 with padding 1", (2, 2, 7, 6), (3, 2, 3, 3), 2, 1),
+    ("stride 2 with padding 1", (2, 2, 8, 6), (3, 2, 3, 3), 2, 1),
     ("odd sizes, stride 3, padding 2", (3, 1, 9, 7), (2, 1, 4, 3), 3, 2),
     ("1x1 kernel", (2, 4, 3, 5), (3, 4, 1, 1), 1, 0),
 ]

@@ -40,7 +40,10 @@ def limit_resources(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
         hard = resource.getrlimit(kind)[1]
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
-        resource.setrlimit(kind, (value, value))
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):  # e.g. macOS does not enforce RLIMIT_AS; the time limit still holds
+            pass
 
 
 def describe(err: BaseException) -> str:
@@ -213,8 +216,11 @@ def write_text(path: Path, text: str) -> None:
 def finish(out: Path) -> None:
     """Mark the run complete and leave at once (no atexit handlers, no waiting for stray threads)."""
     write_text(out / "done", "")
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # the submission may have replaced or closed them
+            pass
     os._exit(0)
 
 
@@ -229,6 +235,8 @@ def load_submission(path: str, function_class: str | None):
         import minigan as mg
 
         cls = getattr(module, function_class, None)
+        if cls is None:
+            raise SubmissionError(f"{function_class} is not defined in your file (check the spelling of the name)")
         if not (isinstance(cls, type) and issubclass(cls, mg.Function)):
             raise SubmissionError(f"{function_class} in your file is {kind_of(cls)}, not a subclass of "
                                   "minigan.Function")
@@ -256,11 +264,9 @@ def main(job_dir: Path) -> None:
         finish(out)
     for call in job["calls"]:
         try:
-            values = run_call(module, call, arrays)
-        except BaseException as err:
+            save(out / f"{call['id']}.npz", run_call(module, call, arrays))
+        except BaseException as err:  # anything at all, including a result too large to save
             write_text(out / f"{call['id']}.err", describe(err))
-        else:
-            save(out / f"{call['id']}.npz", values)
     finish(out)
 
 

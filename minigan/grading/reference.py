@@ -6,15 +6,25 @@ float64 on the CPU and asks autograd for the gradients,
     out = layer(x, w, ...);   dx, dw, ... = mg.grad(out, [x, w, ...], grad_outputs=dout)
 
 and returns plain NumPy arrays ``(out, dx, dw, ...)``. For a loss ``dout`` is None: the gradient
-of the scalar itself.
+of the scalar itself. A lock makes the module safe to use from several threads (minigan's
+grad mode is one switch for the whole process).
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+
+_LOCK = threading.Lock()
 
 
 def _forward_and_grads(layer, arrays, dout) -> tuple[np.ndarray, ...]:
+    with _LOCK:
+        return _unlocked_forward_and_grads(layer, arrays, dout)
+
+
+def _unlocked_forward_and_grads(layer, arrays, dout) -> tuple[np.ndarray, ...]:
     import minigan as mg
 
     inputs = [mg.tensor(np.asarray(a, dtype=np.float64), dtype="float64", requires_grad=True) for a in arrays]

@@ -57,7 +57,11 @@ class ChildRun:
 
 def run_submission(submission: str | Path, calls: list[dict], arrays: dict[str, np.ndarray], *,
                    timeout: float = 60.0, memory_mb: int = 4096, function_class: str | None = None) -> ChildRun:
-    """Call the submission's functions as ``calls`` say, in a child process; never raises for its sake."""
+    """Call the submission's functions as ``calls`` say, in a child process; never raises for its sake.
+
+    Each call is {"id", "function", "args" (array names or numbers), "returns" (how many arrays), and
+    "outputs" (their names), or "numeric" (central differences), or "order" (a minigan.Function)}.
+    """
     job = {"submission": str(Path(submission).resolve()), "calls": calls, "memory_mb": int(memory_mb),
            "cpu_seconds": int(timeout) + 5, "file_mb": OUTPUT_FILE_MB, "function_class": function_class}
     token = secrets.token_hex(16)
@@ -74,7 +78,7 @@ def run_submission(submission: str | Path, calls: list[dict], arrays: dict[str, 
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        env=_child_env(token, job_dir / "work"), start_new_session=True)
             try:
-                returncode = process.wait(timeout=timeout)
+                process.wait(timeout=timeout)
                 timed_out = False
             except subprocess.TimeoutExpired:
                 timed_out = True
@@ -138,20 +142,22 @@ def _collect(out: Path, calls: list[dict]) -> ChildRun:
         path = out / f"{key}.npz"
         if path.exists():
             try:
-                run.results[key], run.dtypes[key] = _load_arrays(path)
+                run.results[key], run.dtypes[key] = _load_arrays(path, call["returns"])
             except Exception as err:  # a malformed file can only come from the submission itself
                 run.errors[key] = f"the result could not be read back ({type(err).__name__}: {err})"
     return run
 
 
-def _load_arrays(path: Path) -> tuple[list[np.ndarray], list[str]]:
+def _load_arrays(path: Path, count: int) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` float64 arrays and their original dtypes, or an exception."""
     with zipfile.ZipFile(path) as archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_RESULT_BYTES:
             raise ValueError(f"more than {MAX_RESULT_BYTES >> 20} MB of results")
     with np.load(path, allow_pickle=False) as data:
-        names = [name for name in data.files if name != "dtypes"]
-        arrays = [np.asarray(data[f"arr_{i}"], dtype=np.float64) for i in range(len(names))]
+        arrays = [np.asarray(data[f"arr_{i}"], dtype=np.float64) for i in range(count)]
         dtypes = [str(d) for d in data["dtypes"]]
+    if len(data.files) != count + 1 or len(dtypes) != count:
+        raise ValueError(f"expected {count} arrays")
     return arrays, dtypes
 
 

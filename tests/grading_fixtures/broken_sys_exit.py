@@ -1,0 +1,5 @@
+"""Broken: calls sys.exit while being imported."""
+
+import sys
+
+sys.exit("done")
