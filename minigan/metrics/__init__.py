@@ -9,14 +9,21 @@ Every metric accepts NumPy arrays, CuPy arrays or minigan Tensors and computes i
   ``js_divergence_to_density``, ``kl_divergence_to_density``
 """
 
+# Learned image features: a small CNN trained on the digits (``domain.py``) gives ``features(images)``
+# (for frechet_distance, kid, precision_recall) and ``class_probs(images)`` (for inception_score).
+from .domain import (
+    class_probs,
+    features,
+    fid_digits,
+    image_metrics,
+    inception_score_digits,
+    kid_digits,
+    precision_recall_digits,
+)
 from .frechet import frechet_distance, frechet_distance_from_stats, gaussian_stats
 from .kid import kid, mmd2_unbiased, polynomial_kernel
 from .scores import inception_score, precision_recall
 from .toy import js_divergence_to_density, kl_divergence_to_density, mode_coverage, wasserstein1d
-
-# Learned image features go here: ``domain.py`` defines ``features(images)`` (for frechet_distance,
-# kid, precision_recall) and ``class_probs(images)`` (for inception_score) from a small domain CNN;
-# import them on this line and add both names to __all__.
 
 __all__ = [
     "frechet_distance",
@@ -31,4 +38,11 @@ __all__ = [
     "wasserstein1d",
     "js_divergence_to_density",
     "kl_divergence_to_density",
+    "features",
+    "class_probs",
+    "fid_digits",
+    "kid_digits",
+    "inception_score_digits",
+    "precision_recall_digits",
+    "image_metrics",
 ]

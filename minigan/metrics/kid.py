@@ -18,7 +18,8 @@ from .frechet import as_feature_matrix, check_same_dim
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """K[i, j] = (x_i^T y_j / d + 1)^3 for (m, d) and (n, d) arrays; shape (m, n)."""
-    return (x @ y.T / x.shape[1] + 1.0) ** 3
+    t = x @ y.T / x.shape[1] + 1.0
+    return t * t * t  # two products: faster than ** 3
 
 
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
