@@ -18,15 +18,26 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = a if a > 0 else s·a;  da = g · (1 if a > 0 else s)."""
+    """y = a if a > 0 else s·a  (= max(a, s·a) for 0 ≤ s ≤ 1);  da = LeakyReLUGrad(g)."""
 
     def forward(self, a):
-        return array_module(a).where(a > 0, a, a * a.dtype.type(self.negative_slope))
+        slope = a.dtype.type(self.negative_slope)
+        if 0 <= self.negative_slope <= 1:
+            return array_module(a).maximum(a, a * slope)
+        return array_module(a).where(a > 0, a, a * slope)
 
     def backward(self, g):
-        a = self.inputs[0].data
-        slope = array_module(a).where(a > 0, a.dtype.type(1), a.dtype.type(self.negative_slope))
-        return g * slope
+        return LeakyReLUGrad.apply(g, positive=self.inputs[0].data > 0, negative_slope=self.negative_slope)
+
+
+class LeakyReLUGrad(Function):
+    """y = g where the input was positive, s·g elsewhere: a diagonal linear map, so its own adjoint."""
+
+    def forward(self, g):
+        return array_module(g).where(self.positive, g, g * g.dtype.type(self.negative_slope))
+
+    def backward(self, gg):
+        return LeakyReLUGrad.apply(gg, positive=self.positive, negative_slope=self.negative_slope)
 
 
 class Tanh(Function):

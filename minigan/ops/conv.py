@@ -84,12 +84,14 @@ def weight_matrix(w):
 class Conv2d(Function):
     """y = x ⋆ w (cross-correlation);  dx = ConvTranspose2d(g, w),  dw = Conv2dWeightGrad(x, g)."""
 
+    cols = None  # im2col(x), when the caller already has it
+
     def forward(self, x, w):
         n, _, h, width = x.shape
         f, _, kh, kw = w.shape
         out_hw = (conv_output_size(h, kh, self.stride[0], self.padding[0]),
                   conv_output_size(width, kw, self.stride[1], self.padding[1]))
-        cols = im2col(x, (kh, kw), self.stride, self.padding, out_hw)
+        cols = self.cols if self.cols is not None else im2col(x, (kh, kw), self.stride, self.padding, out_hw)
         self.cols = cols  # reused by the weight gradient when no graph is recorded
         y = cols @ weight_matrix(w).T  # one GEMM: (N·P, K) @ (K, F)
         return channels_first(y, (n, *out_hw))
@@ -116,13 +118,18 @@ class ConvTranspose2d(Function):
 
     def backward(self, g):
         y, w = self.inputs
-        gy = conv2d_raw(g, w, self.stride, self.padding) if y.requires_grad else None
-        gw = conv2d_weight_grad(g, y, w.shape[2:], self.stride, self.padding) if w.requires_grad else None
+        cols = None  # both gradients need im2col(g); share it when no graph is recorded
+        if not is_grad_enabled() and y.requires_grad and w.requires_grad:
+            cols = im2col(g.data, w.shape[2:], self.stride, self.padding, y.shape[2:])
+        gy = conv2d_raw(g, w, self.stride, self.padding, cols) if y.requires_grad else None
+        gw = conv2d_weight_grad(g, y, w.shape[2:], self.stride, self.padding, cols) if w.requires_grad else None
         return gy, gw
 
 
 class Conv2dWeightGrad(Function):
     """dw[f,c,i,j] = Σ_{n,p} y[n,f,p] · x_pad[n, c, s·p + (i,j)];  dx = ConvTranspose2d(y, g),  dy = Conv2d(x, g)."""
+
+    cols = None  # im2col(x), when the caller already has it
 
     def forward(self, x, y):
         n, f, ho, wo = y.shape
@@ -143,8 +150,9 @@ class Conv2dWeightGrad(Function):
 # ----------------------------------------------------------------------------- raw forms (no checks, no bias)
 
 
-def conv2d_raw(x, w, stride, padding) -> Tensor:
-    return Conv2d.apply(x, w, stride=stride, padding=padding)
+def conv2d_raw(x, w, stride, padding, cols=None) -> Tensor:
+    """``cols`` may pass im2col(x) computed earlier (only when no graph is being recorded)."""
+    return Conv2d.apply(x, w, stride=stride, padding=padding, cols=cols)
 
 
 def conv_transpose2d_raw(y, w, stride, padding, out_hw) -> Tensor:
