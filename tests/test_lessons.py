@@ -1,0 +1,192 @@
+"""The lessons: every one runs in quick mode and the numbers it returns say what it teaches.
+
+Each lesson asserts its own claims as it runs; these tests check the returned numbers again
+from outside (so a lesson that stopped checking would still be caught), and test the
+``minigan lesson`` command line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+
+import numpy as np
+import pytest
+
+from minigan import lessons_cli
+
+LOG2, LOG4 = math.log(2.0), math.log(4.0)
+
+
+def _check_01(r):
+    assert r["hand_vs_engine"] < 1e-10
+    assert r["walk_vs_engine"] < 1e-10
+    assert r["grid_max_error"] < 1e-10
+    assert r["gradcheck"] is True
+    assert r["graph_functions"] == 7
+
+
+def _check_02(r):
+    assert r["adjoint_error"] < 1e-10
+    assert r["matrix_transpose_error"] < 1e-10
+    assert r["backward_is_convT_error"] < 1e-10
+    assert r["batchnorm_hand_error"] < 1e-10
+    assert all(r["gradcheck"].values()) and set(r["gradcheck"]) == {"conv2d", "conv_transpose2d", "batch_norm"}
+    assert all(v < 1e-10 for k, v in r.items() if k.startswith("im2col_error"))
+
+
+def _check_03(r):
+    assert r["mean_rel_error"] < 0.10
+    assert r["std_rel_error"] < 0.25  # quick mode; 10% at full length
+    assert abs(r["d_real"] - 0.5) < 0.05 and abs(r["d_fake"] - 0.5) < 0.05
+
+
+def _check_04(r):
+    assert len(r["max_error"]) == 2
+    assert max(r["max_error"]) < 0.06  # quick mode; 0.03 at full length
+    assert all(t <= o + 1e-9 for t, o in zip(r["value_trained"], r["value_optimal"]))
+
+
+def _check_05(r):
+    assert r["identity_error"] < 1e-9
+    assert r["argmin_mean"] == pytest.approx(4.0)
+    assert r["min_value"] == pytest.approx(-LOG4, abs=1e-6)
+    assert r["min_value_wrong_std"] > -LOG4
+    for row in r["mc"]:
+        assert abs(row["mc_trained"] - row["quadrature"]) < 0.02
+        assert row["quadrature"] == pytest.approx(row["two_jsd_minus_log4"], abs=1e-9)
+
+
+def _check_06(r):
+    assert r["ratio_rel_error"] < 1e-8
+    assert r["min_cosine"] > 1 - 1e-10
+    from minigan.gan.losses import saturation_ratio
+
+    for d, measured in zip(r["d_values"], r["measured_ratio"]):
+        assert measured == pytest.approx(saturation_ratio(d), rel=1e-8)
+    assert 5 * r["steps_to_escape_nonsaturating"] <= r["steps_to_escape_saturating"]
+
+
+def _check_07(r):
+    assert r["jsd_far_from_0"] == pytest.approx(LOG2, abs=1e-6)
+    assert r["jsd_slope_far_from_0"] < 1e-5
+    for theta, w1 in zip(r["theta"], r["critic_w1"]):
+        assert abs(w1 - abs(theta)) < 0.1 * abs(theta)
+    assert min(r["js_estimate"]) > 0.9 * LOG2
+    assert r["js_to_critic_gradient_ratio"] < 0.01
+
+
+def _check_08(r):
+    assert all(w > m for w, m in zip(r["modes_wgan_gp"], r["modes_minimax"]))
+
+
+def _check_09(r):
+    assert abs(r["gp_mean_norm"] - 1) < 0.15
+    assert r["clip_mean_norm"] < 0.1
+    assert r["clip_weights_at_bound"] > 0.5
+
+
+def _check_10(r):
+    assert r["power_error"] < 1e-3
+    assert r["layer_error"] < 1e-3
+    assert abs(r["normalised_weight_sigma"] - 1) < 1e-3
+    assert abs(r["sn_lipschitz_bound"] - 1) < 1e-3
+    assert r["sn_max_grad_norm"] <= 1 + 1e-3
+    assert r["plain_max_grad_norm"] > 1
+    assert r["conv_sigma_matrix"] * (1 - 1e-6) <= r["conv_operator_norm"] <= 3 * r["conv_sigma_matrix"]
+
+
+def _check_14(r):
+    assert r["simultaneous_ratio_error"] < 1e-12
+    assert r["extragradient_ratio_error"] < 1e-12
+    assert r["period6_error"] < 1e-12 and r["period12_error"] < 1e-12
+    assert r["closest_before_6"] > 0.5
+    assert r["final_radius"]["simultaneous"] > math.sqrt(2) > r["final_radius"]["extragradient"]
+    assert r["dirac_r1_final"] < 0.05 < r["dirac_plain_final"]
+
+
+def _check_15(r):
+    assert set(r) == {"kl", "reverse_kl", "pearson"}
+    for row in r.values():
+        assert row["trained_rel_error"] < 0.05
+        assert row["bound_optimal_quadrature"] == pytest.approx(row["true"], abs=1e-6)
+
+
+CHECKS = {1: _check_01, 2: _check_02, 3: _check_03, 4: _check_04, 5: _check_05, 6: _check_06, 7: _check_07,
+          8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15}
+
+
+@pytest.mark.parametrize("number", sorted(CHECKS), ids=lambda n: f"lesson{n:02d}")
+def test_lesson_quick(number, tmp_path):
+    module = lessons_cli.load_lesson(number)
+    with lessons_cli.lesson_environment():
+        results = module.main(quick=True, out_dir=tmp_path)
+    assert isinstance(results, dict) and results
+    CHECKS[number](results)
+    figures = list(tmp_path.glob("*.png"))
+    assert figures, "every lesson saves at least one figure"
+    assert all(f.stat().st_size > 5000 for f in figures)
+
+
+def test_every_lesson_is_checked():
+    assert {lesson.number for lesson in lessons_cli.list_lessons()} >= set(CHECKS)
+
+
+@pytest.mark.parametrize("lesson", lessons_cli.list_lessons(), ids=lambda lesson: lesson.name)
+def test_lesson_file_format(lesson):
+    """Jupytext percent format: a markdown title cell, code cells, main(quick, out_dir), a __main__ guard."""
+    text = lesson.path.read_text(encoding="utf-8")
+    assert text.startswith("# %% [markdown]\n# # Lesson ")
+    assert text.count("# %% [markdown]") >= 2 and re.search(r"^# %%$", text, re.M)
+    assert re.search(r"^def main\(quick: bool = False, out_dir=None\) -> dict:", text, re.M)
+    assert 'if __name__ == "__main__":' in text
+    assert lesson.title and not lesson.title.startswith("#")
+
+
+def test_cli_list(capsys):
+    assert lessons_cli.main_lesson(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "04  The optimal discriminator" in out
+    assert "14  Game dynamics" in out
+
+
+def test_cli_runs_a_lesson(tmp_path, capsys):
+    assert lessons_cli.main_lesson(["14", "--quick", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "game_dynamics.png").exists()
+    assert "lesson 14 passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["99"], ["four"], ["list", "--quick"], []])
+def test_cli_usage_errors(argv, capsys):
+    assert lessons_cli.main_lesson(argv) == 2
+
+
+def test_cli_reports_a_failed_claim(tmp_path, monkeypatch, capsys):
+    """A lesson whose claim is false makes the command fail (exit status 1)."""
+    lesson = tmp_path / "lessons"
+    lesson.mkdir()
+    (lesson / "01_false_claim.py").write_text(
+        "# %% [markdown]\n# # Lesson 01 — A false claim\n\n# %%\n"
+        "def main(quick: bool = False, out_dir=None) -> dict:\n"
+        "    assert 1 + 1 == 3, 'arithmetic'\n    return {}\n", encoding="utf-8")
+    monkeypatch.setenv(lessons_cli.LESSONS_ENV, str(lesson))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # load_lesson adds the folder; undo it afterwards
+    assert lessons_cli.list_lessons()[0].title == "A false claim"
+    assert lessons_cli.main_lesson(["1"]) == 1
+    assert "FAILED" in capsys.readouterr().err
+
+
+def test_lesson_environment_restores_the_backend():
+    from minigan import backend
+
+    before = backend.default_device()
+    with lessons_cli.lesson_environment():
+        assert backend.default_device() == "cpu"
+    assert backend.default_device() == before
+
+
+def test_lessons_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(lessons_cli.LESSONS_ENV, str(tmp_path / "missing"))
+    assert lessons_cli.lessons_dir().name == "lessons"  # falls back to the checkout's folder
+    assert np.all([lesson.path.exists() for lesson in lessons_cli.list_lessons()])
