@@ -8,7 +8,6 @@ lesson whose mathematics (or whose code) is wrong fails loudly instead of teachi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -69,29 +68,7 @@ def _format(value) -> str:
     return str(value)
 
 
-@contextlib.contextmanager
-def lesson_environment():
-    """Run a lesson on the CPU with one BLAS thread, and restore both afterwards.
-
-    The lessons multiply small matrices (a batch of 256 by 64 hidden units): NumPy on one thread is
-    the fastest place for them, and on a busy machine several BLAS threads spinning against each
-    other can make every product ten times slower. (threadpoolctl ships with scikit-learn.)
-    """
-    import minigan as mg
-
-    previous = mg.backend.default_device()
-    mg.use_backend("cpu")
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        limits = contextlib.nullcontext()
-    else:
-        limits = threadpool_limits(limits=1, user_api="blas")
-    try:
-        with limits:
-            yield
-    finally:
-        mg.use_backend(previous)
+from minigan.lessons_cli import lesson_environment  # noqa: E402  (CPU, one BLAS thread; see its docstring)
 
 
 def run_as_script(main, argv: list[str] | None = None) -> dict:
