@@ -19,6 +19,8 @@ matplotlib.use("Agg")  # headless: figures are written to files, never shown
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from minigan.lessons_cli import lesson_environment  # noqa: E402,F401  (re-exported for the lessons)
+
 DEFAULT_ROOT = "lesson_output"
 OUTPUT_ENV = "MINIGAN_LESSON_OUTPUT"
 
@@ -66,9 +68,6 @@ def _format(value) -> str:
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(_format(v) for v in value) + ")"
     return str(value)
-
-
-from minigan.lessons_cli import lesson_environment  # noqa: E402  (CPU, one BLAS thread; see its docstring)
 
 
 def run_as_script(main, argv: list[str] | None = None) -> dict:
