@@ -244,3 +244,16 @@ def test_eval_cli_on_a_checkpoint(tmp_path, capsys):
     assert "against digits" in capsys.readouterr().out
     saved = json.loads((tmp_path / "m.json").read_text())
     assert saved["num_samples"] == 300 and saved["fid_digits"] > 0
+
+
+def test_loading_the_classifier_leaves_the_random_stream_alone():
+    import minigan as mg
+    from minigan.metrics import domain
+
+    domain.load_classifier.cache_clear()
+    mg.manual_seed(0)
+    a = mg.randn(3).numpy()
+    mg.manual_seed(0)
+    domain.load_classifier()
+    b = mg.randn(3).numpy()
+    np.testing.assert_array_equal(a, b)

@@ -90,7 +90,9 @@ def load_classifier(device: str = "cpu") -> DigitsClassifier:
             "`python -m minigan.metrics.train_features`"
         )
     saved = load(WEIGHTS_PATH)
-    model = DigitsClassifier()
+    rng_state = backend.get_rng_state()  # building the layers draws an init we overwrite at once:
+    model = DigitsClassifier()           # keep the user's random stream untouched
+    backend.set_rng_state(rng_state)
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval()
 
