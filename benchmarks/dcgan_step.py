@@ -213,13 +213,26 @@ def gemm_rate(size: int = 1024) -> float:
     return 2 * size ** 3 / summary(times)[0] / 1e9
 
 
+def _status_kb(field: str) -> int:
+    """A memory field (VmRSS, VmHWM) of this process from /proc/self/status, in kB (Linux)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
 def peak_memory_mb(name: str, batch: int, device: str, steps: int = 5) -> float:
-    """Growth of the peak resident set over the set-up, in a fresh process (MB)."""
-    code = (f"import sys, resource; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+    """Peak resident set during the training steps minus the resident set after the set-up, in a fresh
+    process (MB): the memory the step itself needs (activations, gradients, optimizer state, workspaces).
+
+    VmHWM, not getrusage's ru_maxrss: a child process inherits ru_maxrss from its parent (this script,
+    with every framework loaded), while VmHWM starts afresh with the new program. After the set-up the
+    high-water mark is reset (writing 5 to /proc/self/clear_refs), because imports leave one that would
+    hide the step's.
+    """
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
             f"import dcgan_step as b; step = b.BUILDERS[{name!r}]({batch}, {device!r}); "
-            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "open('/proc/self/clear_refs', 'w').write('5'); base = b._status_kb('VmRSS'); "
             f"[step() for _ in range({steps})]; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)")
+            "print(max(b._status_kb('VmHWM') - base, 0))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 

@@ -7,6 +7,7 @@
 """
 
 from . import backend, nn, optim
+from ._malloc import tune_malloc
 from .autograd import Function, Tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
 from .backend import cupy_available, get_rng_state, manual_seed, set_rng_state, use_backend
 from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -42,3 +43,5 @@ __all__ = [
     "set_rng_state", "sigmoid", "softplus", "sqrt", "stack", "tanh", "tensor", "use_backend", "where",
     "zeros", "zeros_like",
 ]
+
+MALLOC_TUNED = tune_malloc()  # reuse freed activation buffers (see minigan/_malloc.py)

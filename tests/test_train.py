@@ -311,6 +311,23 @@ def test_ema_update_formula():
     np.testing.assert_allclose(p_ema.numpy(), 0.999 * 2.8 + 0.001 * 3, rtol=1e-6)
 
 
+def test_critic_warmup_and_n_critic_count_discriminator_updates():
+    trainer = Trainer.from_config(tiny(loss="wgan-gp", steps=4, critic_warmup=2, n_critic=3, batch_size=8), None,
+                                  progress=False)
+    calls = []
+    step = trainer.opt_D.step
+    trainer.opt_D.step = lambda: calls.append(1) or step()
+    trainer.fit()
+    assert len(calls) == 100 + 100 + 3 + 3
+
+
+def test_label_smoothing_only_for_probability_losses():
+    trainer = Trainer.from_config(tiny(steps=2, label_smoothing=0.1), None, progress=False)
+    trainer.fit()
+    with pytest.raises(ValueError, match="label smoothing"):
+        Trainer.from_config(tiny(loss="hinge", steps=2, label_smoothing=0.1), None, progress=False)
+
+
 def test_linear_learning_rate_decay():
     trainer = Trainer.from_config(tiny(steps=10, lr_decay=True, lr_g=1e-3, lr_d=2e-3), None, progress=False)
     trainer.fit()
@@ -322,8 +339,8 @@ def test_paper_defaults():
     dcgan = default_config()
     assert (dcgan.model, dcgan.data, dcgan.loss, dcgan.nz) == ("dcgan", "digits16", "nonsaturating", 100)
     assert (dcgan.lr_g, dcgan.lr_d, dcgan.betas_g, dcgan.betas_d) == (2e-4, 2e-4, (0.5, 0.999), (0.5, 0.999))
-    gp = default_config(data="grid25", loss="wgan-gp")  # ring8 + wgan-gp has tuned settings (TUNED)
-    assert gp.model == "mlp" and gp.gp_lambda == 10 and gp.n_critic == 5
+    gp = default_config(data="digits16", loss="wgan-gp")  # the 2-D mixtures have tuned settings (TUNED)
+    assert gp.model == "dcgan" and gp.gp_lambda == 10 and gp.n_critic == 5
     assert (gp.betas_g, gp.betas_d) == ((0.0, 0.9), (0.0, 0.9)) and gp.lr_g == gp.lr_d == 1e-4
     wgan = default_config(data="ring8", loss="wgan")
     assert (wgan.optimizer, wgan.lr_d, wgan.clip_value, wgan.n_critic) == ("rmsprop", 5e-5, 0.01, 5)
@@ -348,3 +365,16 @@ def test_load_generator_and_sample(tmp_path):
     with pytest.raises(ValueError, match="not a minigan training checkpoint"):
         io.save({"x": np.zeros(3)}, tmp_path / "other.npz")
         load_generator(str(tmp_path / "other.npz"))
+
+
+def test_instance_noise_has_the_configured_std_and_anneals_to_zero():
+    trainer = Trainer.from_config(tiny(steps=10, instance_noise=0.5, anneal_noise=True), None, progress=False)
+    x = mg.zeros(4000, 2)
+    assert np.std(trainer._noisy(x).numpy()) == pytest.approx(0.5, rel=0.05)
+    trainer.step = 5
+    assert np.std(trainer._noisy(x).numpy()) == pytest.approx(0.25, rel=0.05)
+    trainer.step = 10
+    assert np.all(trainer._noisy(x).numpy() == 0)
+    plain = Trainer.from_config(tiny(steps=2), None, progress=False)
+    assert plain._noisy(x) is x
+    trainer.fit()  # trains with the noise switched on

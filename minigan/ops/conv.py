@@ -33,19 +33,26 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 
 def channels_last(x, padding=(0, 0)):
-    """(N, C, H, W) → a zero-padded (N, H + 2ph, W + 2pw, C) copy: each pixel's channels side by side."""
+    """(N, C, H, W) → a zero-padded, contiguous (N, H + 2ph, W + 2pw, C) array: each pixel's channels side
+    by side. Without padding, an array that is already stored channels-last is returned as it is (no copy)."""
     xp = array_module(x)
     n, c, h, w = x.shape
     ph, pw = padding
-    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype) if ph or pw else xp.empty((n, h, w, c), x.dtype)
+    if not (ph or pw):
+        return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
     out[:, ph:ph + h, pw:pw + w, :] = x.transpose(0, 2, 3, 1)
     return out
 
 
 def channels_first(y, shape_nhw):
-    """(N·H·W, C) rows → an (N, C, H, W) array."""
+    """(N·H·W, C) rows → an (N, C, H, W) *view*, stored channels-last.
+
+    No copy: elementwise ops keep this memory order (NumPy's order="K"), so the next convolution finds
+    its input already channels-last, and the layout between layers costs nothing.
+    """
     n, h, w = shape_nhw
-    return array_module(y).ascontiguousarray(y.reshape(n, h, w, -1).transpose(0, 3, 1, 2))
+    return y.reshape(n, h, w, -1).transpose(0, 3, 1, 2)
 
 
 def im2col(x, kernel, stride, padding, out_hw):
@@ -73,7 +80,7 @@ def col2im(cols, x_shape, kernel, stride, padding, out_hw):
     for i in range(kh):  # a loop over kernel offsets only; each step is one strided add
         for j in range(kw):
             x_pad[:, i:i + sh * ho:sh, j:j + sw * wo:sw, :] += cols[:, :, :, i, j, :]
-    return xp.ascontiguousarray(x_pad[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2))
+    return x_pad[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2)  # a channels-last view, as channels_first
 
 
 def weight_matrix(w):

@@ -34,27 +34,41 @@ class BatchNormTrain(Function):
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
         self.mean = x.mean(axis=axes, keepdims=True)
-        centred = x - self.mean
-        self.var = (centred * centred).mean(axis=axes, keepdims=True)
+        x_hat = x - self.mean
+        self.var = (x_hat * x_hat).mean(axis=axes, keepdims=True)
         self.inv_std = 1 / xp.sqrt(self.var + x.dtype.type(self.eps))
-        self.x_hat = centred * self.inv_std
-        return self.x_hat * gamma.reshape(shape) + beta.reshape(shape)
+        x_hat *= self.inv_std  # in place: x − μ becomes x̂
+        self.x_hat = x_hat
+        y = x_hat * gamma.reshape(shape)
+        y += beta.reshape(shape)
+        return y
 
     def backward(self, g):
         x, gamma, _ = self.inputs
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
-        if is_grad_enabled():  # recording a graph: rebuild x̂ and 1/σ from x so they are differentiable
-            centred = x - mean(x, axes, keepdims=True)
-            inv_std = 1 / (mean(centred * centred, axes, keepdims=True) + self.eps) ** 0.5
-            x_hat = centred * inv_std
-        else:
-            inv_std, x_hat = Tensor(self.inv_std), Tensor(self.x_hat)
+        if not is_grad_enabled():  # plain arrays, the fewest passes over the data
+            return self._backward_arrays(g.data, gamma.data.reshape(shape), axes)
+        # recording a graph: rebuild x̂ and 1/σ from x with minigan ops so that they are differentiable
+        centred = x - mean(x, axes, keepdims=True)
+        inv_std = 1 / (mean(centred * centred, axes, keepdims=True) + self.eps) ** 0.5
+        x_hat = centred * inv_std
         g_hat = g * gamma.reshape(shape)
         gx = inv_std * (g_hat - mean(g_hat, axes, keepdims=True) - x_hat * mean(g_hat * x_hat, axes, keepdims=True))
         g_gamma = sum(g * x_hat, axes).reshape(gamma.shape)
         g_beta = sum(g, axes).reshape(gamma.shape)
         return gx, g_gamma, g_beta
+
+    def _backward_arrays(self, g, gamma, axes):
+        """The same formulas with Σ_A g and Σ_A g x̂ computed once each (m = the number of values per channel):
+        dx = γ/σ · (g − Σg/m − x̂ · Σ(g x̂)/m),  dγ = Σ g x̂,  dβ = Σ g."""
+        m = g.size // gamma.size
+        sum_g = g.sum(axis=axes, keepdims=True)
+        sum_g_x_hat = (g * self.x_hat).sum(axis=axes, keepdims=True)
+        gx = g - sum_g / m
+        gx -= self.x_hat * (sum_g_x_hat / m)
+        gx *= gamma * self.inv_std
+        return Tensor(gx), Tensor(sum_g_x_hat.reshape(-1)), Tensor(sum_g.reshape(-1))
 
 
 def batch_norm_train(x, gamma, beta, eps: float):
