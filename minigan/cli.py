@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--n-critic", type=int, help="discriminator updates per generator update")
     train.add_argument("--width", type=int, help="DCGAN base channels or MLP hidden units")
     train.add_argument("--nz", type=int, help="noise size")
+    train.add_argument("--instance-noise", type=float,
+                       help="std of the Gaussian noise added to everything D sees (default: 0.3 for images, 0 else)")
     train.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D")
     train.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, help="a minibatch-stddev layer in D")
     train.add_argument("--ema", action=argparse.BooleanOptionalAction,
@@ -111,7 +113,7 @@ def _default_out(config) -> str:
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "spectral_norm", "minibatch_std", "ema", "lr_decay")
+                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 
