@@ -220,8 +220,12 @@ class Adam(Optimizer):
         v *= beta2
         v += (1 - beta2) * grad * grad
         step_size = group["lr"] / (1 - beta1**t)
-        denom = xp.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
-        p.data -= step_size * (m / denom)
+        update = xp.sqrt(v)  # the rest in place on this one temporary array
+        update /= math.sqrt(1 - beta2**t)
+        update += group["eps"]
+        xp.divide(m, update, out=update)
+        update *= step_size
+        p.data -= update
 
 
 class RMSprop(Optimizer):

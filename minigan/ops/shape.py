@@ -8,13 +8,23 @@ from ..backend import to_device as _array_to_device
 
 
 class Reshape(Function):
-    """y = a viewed with a new shape;  da = g reshaped back."""
+    """y = a viewed with a new shape;  da = g reshaped back, stored in a's memory order.
+
+    The memory order matters for speed: a flattened gradient reshaped back to (N, C, H, W) is stored
+    channels-first, while the activations it meets next (saved by LeakyReLU, batch norm) are stored
+    channels-last, and an elementwise op on two arrays of different orders runs several times slower.
+    """
 
     def forward(self, a):
         return a.reshape(self.shape)
 
     def backward(self, g):
-        return reshape(g, self.inputs[0].shape)
+        a = self.inputs[0]
+        if is_grad_enabled() or a.data.flags.c_contiguous:
+            return reshape(g, a.shape)
+        da = array_module(a.data).empty_like(a.data)  # same strides order as a
+        da[...] = g.data.reshape(a.shape)
+        return Tensor(da)
 
 
 class Transpose(Function):
