@@ -12,10 +12,11 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import print_table, time_rounds  # noqa: E402
+from _timing import print_table, time_rounds  # noqa: E402  (first: it sets up the thread pools)
+
+# isort: split
+import numpy as np  # noqa: E402
 
 import minigan as mg  # noqa: E402
 import minigan.nn as nn  # noqa: E402

@@ -1,5 +1,10 @@
 """Backend selection, seeding and device moves (GPU parts skip without CuPy)."""
 
+import os
+import platform
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from conftest import to_np
@@ -71,3 +76,13 @@ def test_mixing_devices_is_an_error():
 def test_gradcheck_on_gpu_tensors():
     x = mg.tensor(np.random.default_rng(0).standard_normal(4), dtype="float64", requires_grad=True, device="cuda")
     assert mg.gradcheck(lambda t: mg.tanh(t) * t, (x,))
+
+
+def test_malloc_tuning_is_on_for_glibc_and_can_be_switched_off():
+    code = "import minigan; print(minigan.MALLOC_TUNED)"
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    env = {**os.environ, "MINIGAN_MALLOC_TUNING": "0"}
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert off.stdout.strip() == "False"
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert on == "True"

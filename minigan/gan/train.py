@@ -151,7 +151,7 @@ LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
 #     at its centre: measured means 4.003, 4.034, 4.071 for seeds 0, 1, 2 (4.122 for seed 1 without it).
 #   ring8 / grid25: 3×128 MLPs, batch 256, learning rates decayed linearly to 0 (as in the WGAN-GP code):
 #     the modes have std 0.02, and only small final steps place samples that precisely.
-#   digits (16×16): DCGAN with base width 32, batch 32, 20,000 steps (about 4 minutes on two cores), and
+#   digits (16×16): DCGAN with base width 32, batch 32, 20,000 steps (272 s on two cores), and
 #     instance noise σ 0.3 on everything D sees: on these 1,797 images a clean D soon tells real from fake
 #     by detail alone and G's samples stay blurry blends. Measured with the digits classifier (fraction of
 #     samples with p ≥ 0.9): 52% after 2,000 steps without noise, 62% with it, 71% after 16,000 steps at
