@@ -163,7 +163,9 @@ def test_default_train_makes_recognisable_digits(tmp_path, monkeypatch):
     in every class.
 
     The classifier (minigan.metrics, a small CNN trained on the real digits) is confident on 97% of the
-    real 16×16 digits and on almost none of an untrained generator's samples.
+    real 16×16 digits. Like most classifiers it is also confident on some inputs that are not digits: an
+    untrained generator's near-constant images all get "8" with p ≥ 0.9. So confidence alone proves
+    little; it has to come with all ten classes (and samples.png has to be looked at).
     """
     from minigan.gan.train import Trainer, default_config, generate_samples
     from minigan.metrics.domain import class_probs
@@ -181,7 +183,7 @@ def test_default_train_makes_recognisable_digits(tmp_path, monkeypatch):
     assert cli.main(["sample", "--checkpoint", str(run / "checkpoint.npz"), "--n", "1000",
                      "--out", "fakes.npy"]) == 0
     untrained = Trainer.from_config(default_config(), None, progress=False).G
-    assert confident(generate_samples(untrained, 1000, np.random.default_rng(0)))[0] < 0.05
+    assert len(confident(generate_samples(untrained, 1000, np.random.default_rng(0)))[1]) == 1
     fraction, classes = confident(np.load("fakes.npy"))
     assert fraction >= 0.7, f"only {fraction:.0%} of the samples confidently classified"
     assert classes == set(range(10))
