@@ -16,7 +16,6 @@ malloc alone; on other C libraries (macOS, Windows, musl) this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -30,12 +29,11 @@ def tune_malloc() -> bool:
     """Apply the two settings; True when glibc accepted both."""
     if os.environ.get("MINIGAN_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
     if os.environ.get("MALLOC_MMAP_THRESHOLD_") or os.environ.get("MALLOC_TRIM_THRESHOLD_"):
         return False  # the user chose their own settings
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library already loaded into Python (no search)
+    except (OSError, AttributeError):
+        return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -167,7 +167,7 @@ def test_default_train_makes_recognisable_digits(tmp_path, monkeypatch):
     untrained generator's near-constant images all get "8" with p ≥ 0.9. So confidence alone proves
     little; it has to come with all ten classes (and samples.png has to be looked at).
     """
-    from minigan.gan.train import Trainer, default_config, generate_samples
+    from minigan.gan.train import Trainer, generate_samples
     from minigan.metrics.domain import class_probs
 
     def confident(x):

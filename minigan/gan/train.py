@@ -95,7 +95,7 @@ class TrainConfig:
     betas_d: tuple[float, float] = (0.5, 0.999)
     optimizer: str = "adam"           # adam | rmsprop (the original WGAN)
     n_critic: int = 1                 # discriminator updates per generator update
-    critic_warmup: int = 0            # for this many first steps, D takes 100 updates per G update (WGAN)
+    critic_warmup: int = 0            # for this many first steps, D takes WARMUP_CRITIC_UPDATES per G update
     nz: int = 100                     # noise size
     width: int = 64                   # DCGAN base channels, or MLP hidden units
     depth: int = 3                    # MLP hidden layers
@@ -177,6 +177,7 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 # within 3 std of one. The learning rate is 3× theirs to fit the step budget, and for the first 25 steps
 # the critic takes 100 updates per generator update (the original WGAN's schedule), so that the generator
 # starts from a trained critic.
+WARMUP_CRITIC_UPDATES = 100  # the original WGAN's schedule for its first generator steps
 _WGAN_GP_TOY = dict(gp_lambda=1.0, lr_g=3e-4, lr_d=3e-4, betas_g=(0.5, 0.9), betas_d=(0.5, 0.9), critic_warmup=25)
 TUNED: dict[tuple[str, str], dict[str, Any]] = {
     ("ring8", "wgan-gp"): _WGAN_GP_TOY,
@@ -393,7 +394,7 @@ class Trainer:
         cfg = self.config
         if cfg.lr_decay:
             self._decay_learning_rates()
-        n_critic = 100 if self.step < cfg.critic_warmup else cfg.n_critic
+        n_critic = WARMUP_CRITIC_UPDATES if self.step < cfg.critic_warmup else cfg.n_critic
         for _ in range(n_critic):
             real, labels = self._real_batch()
             z, fake_labels = self._noise(len(real))
