@@ -178,6 +178,8 @@ class MatMul(Function):
     """y = a @ b on the last two axes (leading axes broadcast);  da = g bᵀ, db = aᵀ g."""
 
     def forward(self, a, b):
+        if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == b.shape[-2] == 1:
+            return a * b  # an outer product: the same numbers, ~10× faster than a BLAS call with inner size 1
         return a @ b
 
     def backward(self, g):

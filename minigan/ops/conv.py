@@ -1,4 +1,5 @@
-"""2-D convolution and transposed convolution as im2col + one matrix product.
+"""2-D convolution and transposed convolution as matrix products: im2col + one GEMM for the convolution,
+one product per kernel offset + col2im for its transpose.
 
 Three bilinear functions, each the adjoint of the others, make up the family
 (x: input (N, C, H, W), w: weight (F, C, kh, kw), y: output (N, F, Ho, Wo)):
@@ -70,17 +71,31 @@ def im2col(x, kernel, stride, padding, out_hw):
     return windows.reshape(n * ho * wo, kh * kw * c)
 
 
-def col2im(cols, x_shape, kernel, stride, padding, out_hw):
-    """The adjoint of im2col: add every row back into the window it came from → (N, C, H, W)."""
-    xp = array_module(cols)
-    n, c, h, w = x_shape
-    (kh, kw), (sh, sw), (ph, pw), (ho, wo) = kernel, stride, padding, out_hw
-    x_pad = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
-    cols = cols.reshape(n, ho, wo, kh, kw, c)
-    for i in range(kh):  # a loop over kernel offsets only; each step is one strided add
+def _tap_range(size, tap, stride, padding, out_size):
+    """The window positions p whose tap lands inside the unpadded input: 0 ≤ s·p + tap − pad < size.
+    Returns (first p, last p + 1, first input index)."""
+    first = max(0, -((tap - padding) // stride))  # ⌈(pad − tap) / s⌉, at least 0
+    last = min(out_size, (size - 1 + padding - tap) // stride + 1)
+    return first, max(first, last), stride * first + tap - padding
+
+
+def col2im(taps, x_shape, stride, padding):
+    """The adjoint of im2col: add every window back where it came from → (N, C, H, W), stored channels-last.
+
+    ``taps`` (kh, kw, N, Ho, Wo, C) holds, for each kernel offset, the contribution of every window: one
+    strided add per offset, each reading a contiguous block and clipped to the unpadded input.
+    """
+    xp = array_module(taps)
+    kh, kw, n, ho, wo, c = taps.shape
+    h, w = x_shape[2:]
+    x = xp.zeros((n, h, w, c), dtype=taps.dtype)
+    for i in range(kh):  # a loop over kernel offsets only
+        p0, p1, u0 = _tap_range(h, i, stride[0], padding[0], ho)
         for j in range(kw):
-            x_pad[:, i:i + sh * ho:sh, j:j + sw * wo:sw, :] += cols[:, :, :, i, j, :]
-    return x_pad[:, ph:ph + h, pw:pw + w, :].transpose(0, 3, 1, 2)  # a channels-last view, as channels_first
+            q0, q1, v0 = _tap_range(w, j, stride[1], padding[1], wo)
+            x[:, u0:u0 + stride[0] * (p1 - p0):stride[0], v0:v0 + stride[1] * (q1 - q0):stride[1], :] += \
+                taps[i, j, :, p0:p1, q0:q1, :]
+    return x.transpose(0, 3, 1, 2)  # a channels-last view, as channels_first
 
 
 def weight_matrix(w):
@@ -120,8 +135,11 @@ class ConvTranspose2d(Function):
         n, f, ho, wo = y.shape
         _, c, kh, kw = w.shape
         rows = channels_last(y).reshape(n * ho * wo, f)
-        cols = rows @ weight_matrix(w)  # one GEMM: (N·P, F) @ (F, K)
-        return col2im(cols, (n, c, *self.out_hw), (kh, kw), self.stride, self.padding, (ho, wo))
+        # one (N·P, F) @ (F, C) product per kernel offset, stacked: (kh, kw, N·P, C). Offset-major, so that
+        # each of col2im's adds reads one contiguous block (a single (N·P, F) @ (F, kh·kw·C) product
+        # interleaves the offsets, and the adds were 40% slower on it)
+        taps = rows @ array_module(w).ascontiguousarray(w.transpose(2, 3, 0, 1))
+        return col2im(taps.reshape(kh, kw, n, ho, wo, c), (n, c, *self.out_hw), self.stride, self.padding)
 
     def backward(self, g):
         y, w = self.inputs

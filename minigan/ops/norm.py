@@ -26,6 +26,12 @@ def _channel_shape(x_ndim: int, channels: int) -> tuple[int, ...]:
     return (1, channels) if x_ndim == 2 else (1, channels, 1, 1)
 
 
+def _sum_of_products(a, b):
+    """Σ_A a·b per channel, without the temporary a·b (channels are axis 1)."""
+    axes = "nchw"[:a.ndim]
+    return array_module(a).einsum(f"{axes},{axes}->c", a, b)
+
+
 class BatchNormTrain(Function):
     """Training-mode batch norm with batch statistics (see the module docstring for the math)."""
 
@@ -34,12 +40,10 @@ class BatchNormTrain(Function):
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
         self.mean = x.mean(axis=axes, keepdims=True)
-        x_hat = x - self.mean
-        self.var = (x_hat * x_hat).mean(axis=axes, keepdims=True)
+        self.centred = x - self.mean  # kept for the backward: x̂ = (x − μ) / σ is never stored
+        self.var = (_sum_of_products(self.centred, self.centred) / (x.size // x.shape[1])).reshape(shape)
         self.inv_std = 1 / xp.sqrt(self.var + x.dtype.type(self.eps))
-        x_hat *= self.inv_std  # in place: x − μ becomes x̂
-        self.x_hat = x_hat
-        y = x_hat * gamma.reshape(shape)
+        y = self.centred * (gamma.reshape(shape) * self.inv_std)
         y += beta.reshape(shape)
         return y
 
@@ -48,7 +52,7 @@ class BatchNormTrain(Function):
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
         if not is_grad_enabled():  # plain arrays, the fewest passes over the data
-            return self._backward_arrays(g.data, gamma.data.reshape(shape), axes)
+            return self._backward_arrays(g.data, gamma.data.reshape(shape))
         # recording a graph: rebuild x̂ and 1/σ from x with minigan ops so that they are differentiable
         centred = x - mean(x, axes, keepdims=True)
         inv_std = 1 / (mean(centred * centred, axes, keepdims=True) + self.eps) ** 0.5
@@ -59,16 +63,17 @@ class BatchNormTrain(Function):
         g_beta = sum(g, axes).reshape(gamma.shape)
         return gx, g_gamma, g_beta
 
-    def _backward_arrays(self, g, gamma, axes):
-        """The same formulas with Σ_A g and Σ_A g x̂ computed once each (m = the number of values per channel):
-        dx = γ/σ · (g − Σg/m − x̂ · Σ(g x̂)/m),  dγ = Σ g x̂,  dβ = Σ g."""
+    def _backward_arrays(self, g, gamma):
+        """The same formulas with c = x − μ, 1/σ and two sums per channel (m values each):
+        dx = γ/σ · g − γ/σ · Σg/m − c · γ/σ³ · Σ(g c)/m,  dγ = Σ(g c)/σ,  dβ = Σg."""
         m = g.size // gamma.size
-        sum_g = g.sum(axis=axes, keepdims=True)
-        sum_g_x_hat = (g * self.x_hat).sum(axis=axes, keepdims=True)
-        gx = g - sum_g / m
-        gx -= self.x_hat * (sum_g_x_hat / m)
-        gx *= gamma * self.inv_std
-        return Tensor(gx), Tensor(sum_g_x_hat.reshape(-1)), Tensor(sum_g.reshape(-1))
+        sum_g = g.sum(axis=_stat_axes(g.ndim), keepdims=True)
+        sum_g_centred = _sum_of_products(g, self.centred).reshape(gamma.shape)
+        scale = gamma * self.inv_std
+        gx = g * scale
+        gx -= self.centred * (scale * self.inv_std * self.inv_std * (sum_g_centred / m))
+        gx -= scale * (sum_g / m)
+        return Tensor(gx), Tensor((sum_g_centred * self.inv_std).reshape(-1)), Tensor(sum_g.reshape(-1))
 
 
 def batch_norm_train(x, gamma, beta, eps: float):
