@@ -215,17 +215,20 @@ class Adam(Optimizer):
             grad = grad + group["weight_decay"] * p.data
         state["step"] += 1
         m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        # in place, through one temporary; with c = √(1 − β₂ᵗ) the step is  lr·c/(1 − β₁ᵗ) · m / (√v + eps·c)
+        c = math.sqrt(1 - beta2**t)
+        tmp = xp.multiply(grad, 1 - beta1)
         m *= beta1
-        m += (1 - beta1) * grad
+        m += tmp
+        xp.multiply(grad, 1 - beta2, out=tmp)
+        tmp *= grad
         v *= beta2
-        v += (1 - beta2) * grad * grad
-        step_size = group["lr"] / (1 - beta1**t)
-        update = xp.sqrt(v)  # the rest in place on this one temporary array
-        update /= math.sqrt(1 - beta2**t)
-        update += group["eps"]
-        xp.divide(m, update, out=update)
-        update *= step_size
-        p.data -= update
+        v += tmp
+        xp.sqrt(v, out=tmp)
+        tmp += group["eps"] * c
+        xp.divide(m, tmp, out=tmp)
+        tmp *= group["lr"] * c / (1 - beta1**t)
+        p.data -= tmp
 
 
 class RMSprop(Optimizer):

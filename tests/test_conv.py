@@ -102,6 +102,18 @@ def test_double_backward_through_conv_layers(stride, padding):
     assert mg.gradgradcheck(lambda a, b: F.conv2d(a, b, stride=stride, padding=padding), (x, w))
     wt = t64(rng.standard_normal((2, 3, 3, 2)))
     assert mg.gradgradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=stride, padding=padding), (x, wt))
+    bias = t64(rng.standard_normal(3))  # the bias is fused into both ops
+    assert mg.gradgradcheck(lambda a, b, c: F.conv2d(a, b, c, stride=stride, padding=padding), (x, w, bias))
+    assert mg.gradgradcheck(lambda a, b, c: F.conv_transpose2d(a, b, c, stride=stride, padding=padding),
+                            (x, wt, bias))
+
+
+def test_bias_of_the_wrong_shape_is_named():
+    x, w = mg.zeros(1, 2, 4, 4), mg.zeros(3, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(3,\)"):
+        F.conv2d(x, w, mg.zeros(2))
+    with pytest.raises(ValueError, match=r"conv_transpose2d: bias must have shape \(2,\)"):
+        F.conv_transpose2d(mg.zeros(1, 3, 4, 4), w, mg.zeros(3, 1))
 
 
 def test_conv2d_backward_gives_exact_input_size_with_stride():

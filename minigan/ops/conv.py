@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
+from .reduce import sum
 
 
 def _pair(value, name: str) -> tuple[int, int]:
@@ -79,16 +80,18 @@ def _tap_range(size, tap, stride, padding, out_size):
     return first, max(first, last), stride * first + tap - padding
 
 
-def col2im(taps, x_shape, stride, padding):
+def col2im(taps, x_shape, stride, padding, bias=None):
     """The adjoint of im2col: add every window back where it came from → (N, C, H, W), stored channels-last.
 
     ``taps`` (kh, kw, N, Ho, Wo, C) holds, for each kernel offset, the contribution of every window: one
-    strided add per offset, each reading a contiguous block and clipped to the unpadded input.
+    strided add per offset, each reading a contiguous block and clipped to the unpadded input. The sums
+    start from ``bias`` (C,) if given, else from zero.
     """
     xp = array_module(taps)
     kh, kw, n, ho, wo, c = taps.shape
     h, w = x_shape[2:]
-    x = xp.zeros((n, h, w, c), dtype=taps.dtype)
+    x = xp.empty((n, h, w, c), dtype=taps.dtype)
+    x[...] = 0 if bias is None else bias
     for i in range(kh):  # a loop over kernel offsets only
         p0, p1, u0 = _tap_range(h, i, stride[0], padding[0], ho)
         for j in range(kw):
@@ -103,12 +106,17 @@ def weight_matrix(w):
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
+def bias_grad(g: Tensor) -> Tensor:
+    """db = Σ_{n,p} g: the gradient of a per-channel bias."""
+    return sum(g, (0, 2, 3))
+
+
 class Conv2d(Function):
-    """y = x ⋆ w (cross-correlation);  dx = ConvTranspose2d(g, w),  dw = Conv2dWeightGrad(x, g)."""
+    """y = x ⋆ w (+ b);  dx = ConvTranspose2d(g, w),  dw = Conv2dWeightGrad(x, g),  db = Σ_{n,p} g."""
 
     cols = None  # im2col(x), when the caller already has it
 
-    def forward(self, x, w):
+    def forward(self, x, w, b=None):
         n, _, h, width = x.shape
         f, _, kh, kw = w.shape
         out_hw = (conv_output_size(h, kh, self.stride[0], self.padding[0]),
@@ -116,22 +124,25 @@ class Conv2d(Function):
         cols = self.cols if self.cols is not None else im2col(x, (kh, kw), self.stride, self.padding, out_hw)
         self.cols = cols  # reused by the weight gradient when no graph is recorded
         y = cols @ weight_matrix(w).T  # one GEMM: (N·P, K) @ (K, F)
+        if b is not None:
+            y += b  # in place, on the fresh product
         return channels_first(y, (n, *out_hw))
 
     def backward(self, g):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         gx = conv_transpose2d_raw(g, w, self.stride, self.padding, x.shape[2:]) if x.requires_grad else None
         gw = None
         if w.requires_grad:
             cols = None if is_grad_enabled() else self.cols  # a saved array is only safe without a graph
             gw = conv2d_weight_grad(x, g, w.shape[2:], self.stride, self.padding, cols)
-        return gx, gw
+        return (gx, gw) + _bias_grads(self.inputs, g)
 
 
 class ConvTranspose2d(Function):
-    """x = Conv2dᵀ(y, w), of spatial size ``out_hw``;  dy = Conv2d(g, w),  dw = Conv2dWeightGrad(g, y)."""
+    """x = Conv2dᵀ(y, w) (+ b), of spatial size ``out_hw``;  dy = Conv2d(g, w),  dw = Conv2dWeightGrad(g, y),
+    db = Σ_{n,p} g."""
 
-    def forward(self, y, w):
+    def forward(self, y, w, b=None):
         n, f, ho, wo = y.shape
         _, c, kh, kw = w.shape
         rows = channels_last(y).reshape(n * ho * wo, f)
@@ -139,16 +150,23 @@ class ConvTranspose2d(Function):
         # each of col2im's adds reads one contiguous block (a single (N·P, F) @ (F, kh·kw·C) product
         # interleaves the offsets, and the adds were 40% slower on it)
         taps = rows @ array_module(w).ascontiguousarray(w.transpose(2, 3, 0, 1))
-        return col2im(taps.reshape(kh, kw, n, ho, wo, c), (n, c, *self.out_hw), self.stride, self.padding)
+        return col2im(taps.reshape(kh, kw, n, ho, wo, c), (n, c, *self.out_hw), self.stride, self.padding, b)
 
     def backward(self, g):
-        y, w = self.inputs
+        y, w = self.inputs[:2]
         cols = None  # both gradients need im2col(g); share it when no graph is recorded
         if not is_grad_enabled() and y.requires_grad and w.requires_grad:
             cols = im2col(g.data, w.shape[2:], self.stride, self.padding, y.shape[2:])
         gy = conv2d_raw(g, w, self.stride, self.padding, cols) if y.requires_grad else None
         gw = conv2d_weight_grad(g, y, w.shape[2:], self.stride, self.padding, cols) if w.requires_grad else None
-        return gy, gw
+        return (gy, gw) + _bias_grads(self.inputs, g)
+
+
+def _bias_grads(inputs, g) -> tuple:
+    """(db,) when the op was given a bias, else ()."""
+    if len(inputs) < 3:
+        return ()
+    return (bias_grad(g) if inputs[2].requires_grad else None,)
 
 
 class Conv2dWeightGrad(Function):
@@ -172,16 +190,20 @@ class Conv2dWeightGrad(Function):
         return gx, gy
 
 
-# ----------------------------------------------------------------------------- raw forms (no checks, no bias)
+# ----------------------------------------------------------------------------- raw forms (no checks)
 
 
-def conv2d_raw(x, w, stride, padding, cols=None) -> Tensor:
+def _with_bias(a, b, bias) -> tuple:
+    return (a, b) if bias is None else (a, b, bias)
+
+
+def conv2d_raw(x, w, stride, padding, cols=None, bias=None) -> Tensor:
     """``cols`` may pass im2col(x) computed earlier (only when no graph is being recorded)."""
-    return Conv2d.apply(x, w, stride=stride, padding=padding, cols=cols)
+    return Conv2d.apply(*_with_bias(x, w, bias), stride=stride, padding=padding, cols=cols)
 
 
-def conv_transpose2d_raw(y, w, stride, padding, out_hw) -> Tensor:
-    return ConvTranspose2d.apply(y, w, stride=stride, padding=padding, out_hw=tuple(out_hw))
+def conv_transpose2d_raw(y, w, stride, padding, out_hw, bias=None) -> Tensor:
+    return ConvTranspose2d.apply(*_with_bias(y, w, bias), stride=stride, padding=padding, out_hw=tuple(out_hw))
 
 
 def conv2d_weight_grad(x, y, kernel, stride, padding, cols=None) -> Tensor:
@@ -205,8 +227,10 @@ def _check_geometry(name, stride, padding, output_padding=(0, 0)):
                          f"output_padding={output_padding}")
 
 
-def _add_bias(y: Tensor, b) -> Tensor:
-    return y if b is None else y + b.reshape(1, -1, 1, 1)
+def _check_bias(name: str, b, channels: int) -> None:
+    if b is not None and tuple(b.shape) != (channels,):
+        raise ValueError(f"{name}: bias must have shape ({channels},) (one value per output channel), "
+                         f"got {tuple(b.shape)}")
 
 
 def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0) -> Tensor:
@@ -222,7 +246,8 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0) -
         if size + 2 * p < k:
             raise ValueError(f"conv2d: kernel {axis} {k} is larger than the padded input {axis} {size + 2 * p} "
                              f"(input {x.shape}, padding {p})")
-    return _add_bias(conv2d_raw(x, w, stride, padding), b)
+    _check_bias("conv2d", b, w.shape[0])
+    return conv2d_raw(x, w, stride, padding, bias=b)
 
 
 def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
@@ -246,4 +271,5 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, pa
     if min(out_hw) < 1:
         raise ValueError(f"conv_transpose2d: output size {out_hw} is not positive for input {x.shape}, "
                          f"kernel {w.shape[2:]}, stride {stride}, padding {padding}")
-    return _add_bias(conv_transpose2d_raw(x, w, stride, padding, out_hw), b)
+    _check_bias("conv_transpose2d", b, w.shape[1])
+    return conv_transpose2d_raw(x, w, stride, padding, out_hw, bias=b)
