@@ -1,11 +1,19 @@
-"""One DCGAN training iteration (28×28×1, batch 64, float32, Adam) in minigan and its peers, side by side.
+"""One DCGAN training iteration (float32, Adam) in minigan and its peers, side by side.
 
     python benchmarks/dcgan_step.py                 # CPU: minigan, PyTorch and DeZero where installed
     python benchmarks/dcgan_step.py --device cuda   # minigan on CuPy (PyTorch on CUDA when present)
+    python benchmarks/dcgan_step.py --image 64 --device cuda --batch 256   # the 64×64×3 DCGAN
 
+--image 28 (the default), a DCGAN for 28×28×1 digits:
 G: Linear(100→128·7·7) + BN1d + ReLU → ConvT(128→64, 4, 2, 1) + BN2d + ReLU → ConvT(64→1, 4, 2, 1) + Tanh
 D: Conv(1→64, 4, 2, 1) + LeakyReLU(0.2) → Conv(64→128, 4, 2, 1) + BN2d + LeakyReLU(0.2) → Flatten → Linear(→1)
-One iteration = one D step on real and fake + one non-saturating G step (about 10.4 GFLOP at batch 64).
+--image 64, the DCGAN of Radford et al. for 64×64×3 images (64 feature maps at the widest layer):
+G: ConvT(100→512, 4, 1, 0) → ConvT(512→256) → ConvT(256→128) → ConvT(128→64) → ConvT(64→3) + Tanh,
+   each but the last ConvT(·, 4, 2, 1) + BN2d + ReLU
+D: Conv(3→64, 4, 2, 1) + LeakyReLU(0.2) → Conv(64→128) → Conv(128→256) → Conv(256→512), each
+   Conv(·, 4, 2, 1) + BN2d + LeakyReLU(0.2) → Conv(512→1, 4, 1, 0) → Flatten
+One iteration = one D step on real and fake + one non-saturating G step (about 10.4 GFLOP at batch 64
+for --image 28, 160 GFLOP for --image 64). DeZero runs the 28×28 model only.
 
 Rounds alternate between the frameworks after a warm-up, and medians are reported, because a
 2-core machine is noisy. Peak memory is measured in a fresh process per framework (growth of the
@@ -31,18 +39,61 @@ import numpy as np  # noqa: E402
 NZ = 100
 
 
+def build_models(nn, image: int):
+    """G and D for ``image`` 28 or 64, from either framework's ``nn`` (minigan and PyTorch share the names)."""
+    if image == 28:
+        G = nn.Sequential(
+            nn.Linear(NZ, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+        D = nn.Sequential(
+            nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+            nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+        return G, D
+    if image != 64:
+        raise ValueError(f"--image must be 28 or 64, got {image}")
+    widths = [512, 256, 128, 64]
+    g_layers = [nn.Unflatten(1, (NZ, 1, 1)), nn.ConvTranspose2d(NZ, 512, 4, 1, 0), nn.BatchNorm2d(512), nn.ReLU()]
+    for c_in, c_out in zip(widths, widths[1:]):
+        g_layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.ReLU()]
+    g_layers += [nn.ConvTranspose2d(64, 3, 4, 2, 1), nn.Tanh()]
+    d_layers = [nn.Conv2d(3, 64, 4, 2, 1), nn.LeakyReLU(0.2)]
+    for c_in, c_out in zip(widths[::-1], widths[::-1][1:]):
+        d_layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+    d_layers += [nn.Conv2d(512, 1, 4, 1, 0), nn.Flatten()]
+    return nn.Sequential(*g_layers), nn.Sequential(*d_layers)
+
+
+def multiply_adds(model, size: int) -> int:
+    """Multiply-adds of one forward pass for one sample (Linear and convolutions), following the image size."""
+    total = 0
+    for m in model:
+        kind = type(m).__name__
+        if kind == "Linear":
+            total += m.in_features * m.out_features
+        elif kind == "Unflatten":
+            size = m.unflattened_size[-1]
+        elif kind in ("Conv2d", "ConvTranspose2d"):
+            (k, _), (s, _), (p, _) = m.kernel_size, m.stride, m.padding
+            size_in = size
+            size = (size + 2 * p - k) // s + 1 if kind == "Conv2d" else (size - 1) * s - 2 * p + k
+            total += m.in_channels * m.out_channels * k * k * (size if kind == "Conv2d" else size_in) ** 2
+    return total
+
+
 def flops_per_iteration(batch: int, image: int = 28) -> float:
     """2·B·(9·MAC_D + 3·MAC_G): D runs forward+backward three times per iteration, G once plus a forward."""
-    s2, s4 = image // 2, image // 4
-    mac_d = 64 * 1 * 16 * s2 * s2 + 128 * 64 * 16 * s4 * s4 + 128 * s4 * s4
-    mac_g = NZ * 128 * s4 * s4 + 128 * 64 * 16 * s4 * s4 + 64 * 1 * 16 * s2 * s2
-    return 2.0 * batch * (9 * mac_d + 3 * mac_g)
+    import minigan.nn as nn
+
+    G, D = build_models(nn, image)
+    return 2.0 * batch * (9 * multiply_adds(D, image) + 3 * multiply_adds(G, 1))
 
 
 # ----------------------------------------------------------------------------- minigan
 
 
-def minigan_step(batch: int, device: str = "cpu"):
+def minigan_step(batch: int, device: str = "cpu", image: int = 28):
     import minigan as mg
     import minigan.nn as nn
     import minigan.nn.functional as F
@@ -51,17 +102,10 @@ def minigan_step(batch: int, device: str = "cpu"):
     if device == "cuda":
         mg.use_backend("cupy")
     mg.manual_seed(0)
-    G = nn.Sequential(
-        nn.Linear(NZ, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
-        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh()).to(device)
-    D = nn.Sequential(
-        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(128 * 7 * 7, 1)).to(device)
+    G, D = (model.to(device) for model in build_models(nn, image))
     opt_g = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = mg.tensor(np.random.default_rng(0).uniform(-1, 1, (batch, 1, 28, 28)), device=device)
+    real = mg.tensor(np.random.default_rng(0).uniform(-1, 1, (batch, *image_shape(image))), device=device)
     ones = mg.ones(batch, 1, device=device)
     zeros = mg.zeros(batch, 1, device=device)
 
@@ -80,29 +124,23 @@ def minigan_step(batch: int, device: str = "cpu"):
 
             cupy.cuda.Device().synchronize()
 
+    step.models = (G, D)
     return step
 
 
 # ----------------------------------------------------------------------------- PyTorch
 
 
-def torch_step(batch: int, device: str = "cpu"):
+def torch_step(batch: int, device: str = "cpu", image: int = 28):
     import torch
     import torch.nn as nn
 
     torch.manual_seed(0)
-    G = nn.Sequential(
-        nn.Linear(NZ, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
-        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh()).to(device)
-    D = nn.Sequential(
-        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(128 * 7 * 7, 1)).to(device)
+    G, D = (model.to(device) for model in build_models(nn, image))
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
-    real = torch.rand(batch, 1, 28, 28, device=device) * 2 - 1
+    real = torch.rand(batch, *image_shape(image), device=device) * 2 - 1
     ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
 
     def step():
@@ -122,7 +160,7 @@ def torch_step(batch: int, device: str = "cpu"):
 # ----------------------------------------------------------------------------- DeZero
 
 
-def dezero_step(batch: int, device: str = "cpu"):
+def dezero_step(batch: int, device: str = "cpu", image: int = 28):
     if not hasattr(np, "int"):
         np.int = int  # DeZero 0.0.13 still uses an alias NumPy 2 removed
     import dezero
@@ -178,7 +216,11 @@ def dezero_step(batch: int, device: str = "cpu"):
 BUILDERS = {"minigan": minigan_step, "pytorch": torch_step, "dezero": dezero_step}
 
 
-def available(device: str) -> list[str]:
+def image_shape(image: int) -> tuple[int, int, int]:
+    return (1, 28, 28) if image == 28 else (3, image, image)
+
+
+def available(device: str, image: int = 28) -> list[str]:
     names = ["minigan"]
     try:
         import torch
@@ -187,7 +229,7 @@ def available(device: str) -> list[str]:
             names.append("pytorch")
     except ImportError:
         pass
-    if device == "cpu":
+    if device == "cpu" and image == 28:
         try:
             if not hasattr(np, "int"):
                 np.int = int
@@ -220,7 +262,7 @@ def _status_kb(field: str) -> int:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
-def peak_memory_mb(name: str, batch: int, device: str, steps: int = 5) -> float:
+def peak_memory_mb(name: str, batch: int, device: str, image: int = 28, steps: int = 5) -> float:
     """Peak resident set during the training steps minus the resident set after the set-up, in a fresh
     process (MB): the memory the step itself needs (activations, gradients, optimizer state, workspaces).
 
@@ -230,7 +272,7 @@ def peak_memory_mb(name: str, batch: int, device: str, steps: int = 5) -> float:
     hide the step's.
     """
     code = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-            f"import dcgan_step as b; step = b.BUILDERS[{name!r}]({batch}, {device!r}); "
+            f"import dcgan_step as b; step = b.BUILDERS[{name!r}]({batch}, {device!r}, {image}); "
             "open('/proc/self/clear_refs', 'w').write('5'); base = b._status_kb('VmRSS'); "
             f"[step() for _ in range({steps})]; "
             "print(max(b._status_kb('VmHWM') - base, 0))")
@@ -242,22 +284,25 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--image", type=int, default=28, choices=[28, 64],
+                        help="28: the 28×28×1 DCGAN (default); 64: the 64×64×3 DCGAN of Radford et al.")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps-per-round", type=int, default=3)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
-    names = available(args.device)
-    print(f"DCGAN 28×28×1 iteration, batch {args.batch}, float32, device {args.device}: {', '.join(names)}")
-    steps = {name: BUILDERS[name](args.batch, args.device) for name in names}
+    names = available(args.device, args.image)
+    shape = "×".join(map(str, image_shape(args.image)[::-1]))
+    print(f"DCGAN {shape} iteration, batch {args.batch}, float32, device {args.device}: {', '.join(names)}")
+    steps = {name: BUILDERS[name](args.batch, args.device, args.image) for name in names}
     times = time_rounds(steps, rounds=args.rounds, repeat=args.steps_per_round, warmup=2)
     rate = gemm_rate()
-    flops = flops_per_iteration(args.batch)
+    flops = flops_per_iteration(args.batch, args.image)
     reference = "pytorch" if "pytorch" in names else None
     print_table(f"ms per iteration ({args.rounds} alternating rounds of {args.steps_per_round} iterations)",
                 times, reference=reference)
-    results = {"device": args.device, "batch": args.batch, "gemm_gflops": rate, "frameworks": {}}
+    results = {"device": args.device, "batch": args.batch, "image": args.image, "gemm_gflops": rate, "frameworks": {}}
     print(f"\n  NumPy float32 GEMM rate on this machine: {rate:.0f} GFLOP/s; the iteration is "
           f"{flops / 1e9:.1f} GFLOP")
     for name in names:
@@ -267,7 +312,7 @@ def main(argv: list[str] | None = None) -> dict:
         if reference:
             entry["ratio_to_pytorch"] = med / summary(times[reference])[0]
         if not args.no_memory:
-            entry["peak_memory_mb"] = peak_memory_mb(name, args.batch, args.device)
+            entry["peak_memory_mb"] = peak_memory_mb(name, args.batch, args.device, args.image)
         results["frameworks"][name] = entry
         memory = f", peak memory +{entry['peak_memory_mb']:.0f} MB" if "peak_memory_mb" in entry else ""
         print(f"  {name:<10} {achieved:6.1f} GFLOP/s = {achieved / rate:5.1%} of the GEMM rate{memory}")

@@ -72,32 +72,40 @@ def im2col(x, kernel, stride, padding, out_hw):
     return windows.reshape(n * ho * wo, kh * kw * c)
 
 
-def _tap_range(size, tap, stride, padding, out_size):
-    """The window positions p whose tap lands inside the unpadded input: 0 ≤ s·p + tap − pad < size.
-    Returns (first p, last p + 1, first input index)."""
-    first = max(0, -((tap - padding) // stride))  # ⌈(pad − tap) / s⌉, at least 0
-    last = min(out_size, (size - 1 + padding - tap) // stride + 1)
-    return first, max(first, last), stride * first + tap - padding
+def _plane_range(tap, padding, stride, out_size, plane_size):
+    """Where kernel offset ``tap`` sends window p: input index u = s·p + tap − pad = s·(p + shift) + r.
+    Returns the residue r, the shift, and the window range [first, last) that lands inside the plane."""
+    residue, shift = (tap - padding) % stride, (tap - padding) // stride
+    first = max(0, -shift)
+    return residue, shift, first, max(first, min(out_size, plane_size - shift))
 
 
 def col2im(taps, x_shape, stride, padding, bias=None):
     """The adjoint of im2col: add every window back where it came from → (N, C, H, W), stored channels-last.
 
-    ``taps`` (kh, kw, N, Ho, Wo, C) holds, for each kernel offset, the contribution of every window: one
-    strided add per offset, each reading a contiguous block and clipped to the unpadded input. The sums
-    start from ``bias`` (C,) if given, else from zero.
+    ``taps`` (kh, kw, N, Ho, Wo, C) holds, for each kernel offset, the contribution of every window. With
+    stride s, the input pixels u ≡ r (mod s) form a plane of their own, and each offset adds into one plane
+    with unit stride: one add per offset, contiguous on both sides. The planes are then interleaved into
+    the input (a no-op for stride 1). The sums start from ``bias`` (C,) if given, else from zero.
     """
     xp = array_module(taps)
     kh, kw, n, ho, wo, c = taps.shape
     h, w = x_shape[2:]
-    x = xp.empty((n, h, w, c), dtype=taps.dtype)
-    x[...] = 0 if bias is None else bias
+    (sh, sw), (ph, pw) = stride, padding
+    hp, wp = -(-h // sh), -(-w // sw)  # plane size ⌈H/s⌉ × ⌈W/s⌉
+    planes = xp.empty((sh, sw, n, hp, wp, c), dtype=taps.dtype)
+    planes[...] = 0 if bias is None else bias
     for i in range(kh):  # a loop over kernel offsets only
-        p0, p1, u0 = _tap_range(h, i, stride[0], padding[0], ho)
+        r, a, p0, p1 = _plane_range(i, ph, sh, ho, hp)
         for j in range(kw):
-            q0, q1, v0 = _tap_range(w, j, stride[1], padding[1], wo)
-            x[:, u0:u0 + stride[0] * (p1 - p0):stride[0], v0:v0 + stride[1] * (q1 - q0):stride[1], :] += \
-                taps[i, j, :, p0:p1, q0:q1, :]
+            t, b, q0, q1 = _plane_range(j, pw, sw, wo, wp)
+            planes[r, t, :, p0 + a:p1 + a, q0 + b:q1 + b, :] += taps[i, j, :, p0:p1, q0:q1, :]
+    if sh == sw == 1:
+        return planes[0, 0].transpose(0, 3, 1, 2)
+    x = xp.empty((n, h, w, c), dtype=taps.dtype)
+    for r in range(sh):
+        for t in range(sw):
+            x[:, r::sh, t::sw, :] = planes[r, t, :, :len(range(r, h, sh)), :len(range(t, w, sw)), :]
     return x.transpose(0, 3, 1, 2)  # a channels-last view, as channels_first
 
 
