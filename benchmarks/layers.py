@@ -28,9 +28,11 @@ CASES = {
 
 
 def minigan_step(layer, x, g):
+    xt = mg.tensor(x, requires_grad=True)  # made once, as on the PyTorch side
+
     def step():
         layer.zero_grad()
-        xt = mg.tensor(x, requires_grad=True)
+        xt.grad = None
         layer(xt).backward(g)
     return step
 

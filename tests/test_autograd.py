@@ -197,11 +197,14 @@ def test_float32_stays_float32_through_forward_and_backward():
     rng = np.random.default_rng(0)
     x = mg.tensor(rng.standard_normal((4, 3, 6, 6)), requires_grad=True)
     w = mg.tensor(rng.standard_normal((5, 3, 3, 3)) * 0.1, requires_grad=True)
-    wl = mg.tensor(rng.standard_normal((1, 5 * 3 * 3)) * 0.1, requires_grad=True)
+    wt = mg.tensor(rng.standard_normal((5, 2, 3, 3)) * 0.1, requires_grad=True)
+    b, bt = mg.zeros(5, requires_grad=True), mg.zeros(2, requires_grad=True)
+    wl = mg.tensor(rng.standard_normal((1, 2 * 5 * 5)) * 0.1, requires_grad=True)
     gamma, beta = mg.ones(5, requires_grad=True), mg.zeros(5, requires_grad=True)
-    h = F.conv2d(x, w, stride=2, padding=1)
+    h = F.conv2d(x, w, b, stride=2, padding=1)
     h = F.batch_norm(h, None, None, gamma, beta, training=True)
     h = F.leaky_relu(h, 0.2)
+    h = mg.relu(F.conv_transpose2d(h, wt, bt, stride=2, padding=1))
     h = (h.reshape(4, -1) @ wl.T) * 0.5 + 1
     loss = mg.softplus(-h).mean() + (h ** 2).mean() * 0.1 + mg.logsigmoid(h).sum() / 3 + h.var()
     seen = []

@@ -86,7 +86,7 @@ def col2im(taps, x_shape, stride, padding, bias=None):
     ``taps`` (kh, kw, N, Ho, Wo, C) holds, for each kernel offset, the contribution of every window. With
     stride s, the input pixels u ≡ r (mod s) form a plane of their own, and each offset adds into one plane
     with unit stride: one add per offset, contiguous on both sides. The planes are then interleaved into
-    the input (a no-op for stride 1). The sums start from ``bias`` (C,) if given, else from zero.
+    the input. The sums start from ``bias`` (C,) if given, else from zero.
     """
     xp = array_module(taps)
     kh, kw, n, ho, wo, c = taps.shape
@@ -100,12 +100,9 @@ def col2im(taps, x_shape, stride, padding, bias=None):
         for j in range(kw):
             t, b, q0, q1 = _plane_range(j, pw, sw, wo, wp)
             planes[r, t, :, p0 + a:p1 + a, q0 + b:q1 + b, :] += taps[i, j, :, p0:p1, q0:q1, :]
-    if sh == sw == 1:
-        return planes[0, 0].transpose(0, 3, 1, 2)
-    x = xp.empty((n, h, w, c), dtype=taps.dtype)
-    for r in range(sh):
-        for t in range(sw):
-            x[:, r::sh, t::sw, :] = planes[r, t, :, :len(range(r, h, sh)), :len(range(t, w, sw)), :]
+    # interleave, x[n, s·a + r, s·b + t] = planes[r, t, n, a, b]: one copy (none for stride 1), then drop
+    # the rows and columns past H and W that a plane of ⌈H/s⌉ rows may hold
+    x = planes.transpose(2, 3, 0, 4, 1, 5).reshape(n, hp * sh, wp * sw, c)[:, :h, :w, :]
     return x.transpose(0, 3, 1, 2)  # a channels-last view, as channels_first
 
 
