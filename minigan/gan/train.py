@@ -148,10 +148,10 @@ LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
 #     (lr 4e-4 vs 1e-4, the two time-scale rule of Heusel et al. 2017): with equal rates the fitted std wanders
 #     ±20% around 1.25 for thousands of steps; with TTUR it settles within 5%. The mean still circles 4 by
 #     about ±0.1 (the game's rotation); the moving average of G's weights (EMA, Yazıcı et al. 2019) sits
-#     at its centre: measured means 4.003, 4.034, 4.071 for seeds 0, 1, 2 (4.122 for seed 1 without it).
+#     at its centre: measured means 4.003, 4.036, 4.069 for seeds 0, 1, 2 (4.122 for seed 1 without it).
 #   ring8 / grid25: 3×128 MLPs, batch 256, learning rates decayed linearly to 0 (as in the WGAN-GP code):
 #     the modes have std 0.02, and only small final steps place samples that precisely.
-#   digits (16×16): DCGAN with base width 32, batch 32, 20,000 steps (272 s on two cores), and
+#   digits (16×16): DCGAN with base width 32, batch 32, 20,000 steps (255 s on two cores), and
 #     instance noise σ 0.3 on everything D sees: on these 1,797 images a clean D soon tells real from fake
 #     by detail alone and G's samples stay blurry blends. Measured with the digits classifier (fraction of
 #     samples with p ≥ 0.9): 52% after 2,000 steps without noise, 62% with it, 71% after 16,000 steps at
