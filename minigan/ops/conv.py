@@ -111,9 +111,11 @@ def weight_matrix(w):
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
-def bias_grad(g: Tensor) -> Tensor:
-    """db = Σ_{n,p} g: the gradient of a per-channel bias."""
-    return sum(g, (0, 2, 3))
+def _bias_grads(inputs, g) -> tuple:
+    """(db,) with db = Σ_{n,p} g when the op was given a bias (a third input), else ()."""
+    if len(inputs) < 3:
+        return ()
+    return (sum(g, (0, 2, 3)) if inputs[2].requires_grad else None,)
 
 
 class Conv2d(Function):
@@ -165,13 +167,6 @@ class ConvTranspose2d(Function):
         gy = conv2d_raw(g, w, self.stride, self.padding, cols) if y.requires_grad else None
         gw = conv2d_weight_grad(g, y, w.shape[2:], self.stride, self.padding, cols) if w.requires_grad else None
         return (gy, gw) + _bias_grads(self.inputs, g)
-
-
-def _bias_grads(inputs, g) -> tuple:
-    """(db,) when the op was given a bias, else ()."""
-    if len(inputs) < 3:
-        return ()
-    return (bias_grad(g) if inputs[2].requires_grad else None,)
 
 
 class Conv2dWeightGrad(Function):
