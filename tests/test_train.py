@@ -13,6 +13,8 @@ import pytest
 
 import minigan as mg
 from minigan import io
+from minigan.gan import step as step_module
+from minigan.gan.step import instance_noise, update_ema
 from minigan.gan.train import (
     TrainConfig,
     Trainer,
@@ -305,10 +307,9 @@ def test_ema_update_formula():
     p_ema, p = next(iter(trainer.G_ema.parameters())), next(iter(trainer.G.parameters()))
     p_ema.data[...] = 1.0
     p.data[...] = 3.0
-    trainer._update_ema()  # at step 0: β = min(0.999, 1/10)
+    update_ema(trainer.G_ema, trainer.G, 0, 0.999)  # at step 0: β = min(0.999, 1/10)
     np.testing.assert_allclose(p_ema.numpy(), 0.1 * 1 + 0.9 * 3, rtol=1e-6)
-    trainer.step = 10_000
-    trainer._update_ema()
+    update_ema(trainer.G_ema, trainer.G, 10_000, 0.999)
     np.testing.assert_allclose(p_ema.numpy(), 0.999 * 2.8 + 0.001 * 3, rtol=1e-6)
 
 
@@ -368,14 +369,15 @@ def test_load_generator_and_sample(tmp_path):
         load_generator(str(tmp_path / "other.npz"))
 
 
-def test_instance_noise_has_the_configured_std_and_anneals_to_zero():
-    trainer = Trainer.from_config(tiny(steps=10, instance_noise=0.5, anneal_noise=True), None, progress=False)
+def test_instance_noise_has_the_configured_std_and_anneals_to_zero(monkeypatch):
     x = mg.zeros(4000, 2)
-    assert np.std(trainer._noisy(x).numpy()) == pytest.approx(0.5, rel=0.05)
-    trainer.step = 5
-    assert np.std(trainer._noisy(x).numpy()) == pytest.approx(0.25, rel=0.05)
-    trainer.step = 10
-    assert np.all(trainer._noisy(x).numpy() == 0)
-    plain = Trainer.from_config(tiny(steps=2), None, progress=False)
-    assert plain._noisy(x) is x
+    assert np.std(instance_noise(x, 0.5).numpy()) == pytest.approx(0.5, rel=0.05)
+    assert instance_noise(x, 0.0) is x
+    seen = []  # the σ the step uses at each step t: 0.5 · (1 − t / 10) when annealed
+    monkeypatch.setattr(step_module, "instance_noise", lambda x, sigma: seen.append(sigma) or x)
+    trainer = Trainer.from_config(tiny(steps=10, instance_noise=0.5, anneal_noise=True), None, progress=False)
     trainer.fit()  # trains with the noise switched on
+    assert seen[::3] == pytest.approx([0.5 * (1 - t / 10) for t in range(10)])  # three D calls per step
+    seen.clear()
+    Trainer.from_config(tiny(steps=2, instance_noise=0.3), None, progress=False).fit()
+    assert seen == [0.3] * 6
