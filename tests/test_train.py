@@ -411,3 +411,52 @@ def test_a_checkpoint_from_before_the_split_loads_and_resumes_exactly(tmp_path):
     straight.fit()
     assert_same_state(straight, resumed)
     assert [int(r["step"]) for r in history_rows(out)] == [5, 10, 15, 20]
+
+
+# ----------------------------------------------------------------------------- the family seam
+
+
+def test_a_new_family_plugs_in_with_its_own_step(tmp_path, monkeypatch):
+    """A family registered with a step of its own trains, logs that step's statistics, resumes exactly and is
+    offered by the CLI; the run needs no change."""
+    from minigan import cli
+    from minigan.gan import families, step
+
+    monkeypatch.setattr(families, "FAMILIES", dict(families.FAMILIES))
+
+    def counting_step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema=None):
+        stats = step.train_step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema)
+        return dict(stats, t=t)
+
+    family = families.Family(build=lambda config, data: families.build_basic_models(
+        dataclasses.replace(config, model="mlp"), data), step=counting_step, sample=generate_samples,
+        stats=(*step.STATS, "t"))
+    families.register_family("mlp-t", family)
+    with pytest.raises(ValueError, match="exists already"):
+        families.register_family("mlp-t", family)
+    with pytest.raises(ValueError, match="unknown model 'mlp-u'.*mlp-t"):
+        Trainer.from_config(tiny(model="mlp-u", steps=2), None, progress=False)
+    assert cli.build_parser().parse_args(["train", "--model", "mlp-t"]).model == "mlp-t"
+
+    straight = Trainer.from_config(tiny(model="mlp-t", steps=20), str(tmp_path / "a"), progress=False)
+    straight.fit()
+    assert [row["t"] for row in straight.history] == [2, 7, 12, 17]  # the mean of t over each 5 logged steps
+    Trainer.from_config(tiny(model="mlp-t", steps=10), str(tmp_path / "b"), progress=False).fit()
+    resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=20)
+    resumed.fit()
+    assert_same_state(straight, resumed)
+    assert history_rows(tmp_path / "a") == history_rows(tmp_path / "b") and "t" in history_rows(tmp_path / "a")[0]
+    G, config, _ = load_generator(str(tmp_path / "b" / "checkpoint.npz"))
+    assert config.model == "mlp-t"
+    np.testing.assert_array_equal(generate_samples(G, 7, np.random.default_rng(4)),
+                                  generate_samples(resumed.G, 7, np.random.default_rng(4)))
+
+
+def test_the_trainer_names_are_exported_where_users_look_for_them():
+    import minigan.gan as gan
+    import minigan.gan.train as train
+
+    for name in ("Trainer", "TrainConfig", "default_config", "generate_samples", "load_generator",
+                 "TrainingDiverged", "TrainingWarning"):
+        assert getattr(train, name) is getattr(gan, name), name
+    assert train.LOSSES is gan.losses.LOSSES

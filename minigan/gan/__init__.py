@@ -3,7 +3,8 @@
 Layout, in the order a student reads it (each module imports only those before it):
 
     losses.py    every loss pair, from its formula (LOSSES: the --loss choices), GP, R1, feature matching
-    models.py    the networks: MLPs, DCGAN, conditional wrappers, build_models
+    models/      the networks, one family per file (mlp, dcgan, conditional; blocks: shared layers) and
+                 build_models, which makes a family's (G, D) pair for a data set
     config.py    TrainConfig and default_config: the papers' settings, per data set and loss
     step.py      the training step of the basic game, with the paper's algorithm box: k critic steps,
                  penalties, the generator step, EMA. It knows nothing of files or logs.
@@ -14,7 +15,7 @@ Layout, in the order a student reads it (each module imports only those before i
     train.py     the earlier import path of the trainer's names
 
 Adding a model family (pix2pix, CycleGAN, ProGAN, unrolled, DP, ...): put its networks in
-a module of its own; if its objective is not the basic game, write its step as a function with the
+``models/<family>.py``; if its objective is not the basic game, write its step as a function with the
 signature of ``step.train_step`` — ``(G, D, opt_G, opt_D, batches, noise, config, t, G_ema)`` → a dict of
 0-d device arrays — in a file of its own; then ``families.register_family("name", Family(build, step,
 sample, conditional, stats))``. The run, the CLI's ``--model`` choices, checkpoints and resume pick it up

@@ -4,11 +4,14 @@ A family is three functions (see :class:`Family`): ``build`` makes the (generato
 config and a data set, ``step`` is one training step of its objective, ``sample`` draws from its generator.
 The run (``minigan.gan.run``) looks the family up by ``config.model`` and never asks what is inside, so a
 new family — its models in ``minigan/gan/models/<family>.py``, its step in a file of its own when its
-objective differs from the basic game — plugs in with one :func:`register_family` call:
+objective differs from the basic game, its settings as fields of ``TrainConfig`` with the paper's
+defaults in ``config.py`` — plugs in with one :func:`register_family` call:
 
     register_family("unrolled", Family(build=build_basic_models, step=unrolled_step, sample=generate_samples))
 
-The basic game (``minigan.gan.step.train_step``) is the step of the first three entries: mlp, dcgan, cgan.
+The families minigan ships are registered at the end of this module (so ``--model`` lists them); the basic
+game (``minigan.gan.step.train_step``) is the step of the first three: mlp, dcgan, cgan. A family of a
+user's own can be registered from anywhere before the run is built.
 """
 
 from __future__ import annotations
