@@ -161,3 +161,28 @@ def test_r1_penalty_gradcheck_through_a_conv_critic(rng):
 def test_gradient_penalty_checks_shapes():
     with pytest.raises(ValueError, match="same shape"):
         losses.gradient_penalty(lambda x: x.sum(axis=1), t64(np.zeros((2, 3))), t64(np.zeros((3, 3))))
+
+
+def test_feature_matching_loss_value_and_gradient(rng):
+    """‖E f(x) − E f(G(z))‖²: the batch means' squared distance; only the fake features get a gradient,
+    −2(E f(x) − E f(G(z)))/n per sample."""
+    real_np, fake_np = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    real, fake = t64(real_np), t64(fake_np)
+    loss = losses.feature_matching_loss(real, fake)
+    diff = real_np.mean(axis=0) - fake_np.mean(axis=0)
+    assert to_np(loss) == pytest.approx(np.sum(diff ** 2), rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(to_np(fake.grad), np.broadcast_to(-2 * diff / 4, (4, 3)), rtol=1e-12)
+    assert real.grad is None or not np.any(to_np(real.grad))  # real features are constants
+    assert mg.gradcheck(lambda f: losses.feature_matching_loss(t64(real_np, False), f), [t64(fake_np)])
+    same = losses.feature_matching_loss(t64(real_np, False), t64(real_np[::-1].copy()))  # same mean, any order
+    assert to_np(same) == pytest.approx(0.0, abs=1e-28)
+
+
+def test_wgan_gp_plays_the_wgan_losses_and_label_smoothing_is_refused_there():
+    r, f = t64([3.0, 1.0]), t64([0.0, -2.0])
+    assert to_np(losses.discriminator_loss("wgan-gp", r, f)) == to_np(losses.discriminator_loss("wgan", r, f))
+    assert to_np(losses.generator_loss("wgan-gp", f)) == to_np(losses.generator_loss("wgan", f))
+    with pytest.raises(ValueError, match="label smoothing.*'wgan-gp'"):
+        losses.discriminator_loss("wgan-gp", r, f, real_label=0.9)
+    assert set(losses.PROBABILITY_LOSSES) < set(losses.LOSSES)
