@@ -355,6 +355,8 @@ def test_paper_defaults():
         default_config(loss="wgan_gp")
     with pytest.raises(TypeError, match="learning_rate"):
         default_config(learning_rate=1e-3)
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'; choose adam or rmsprop"):
+        Trainer.from_config(tiny(optimizer="sgd", steps=1), None, progress=False)
 
 
 def test_load_generator_and_sample(tmp_path):

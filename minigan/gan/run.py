@@ -122,7 +122,7 @@ class Trainer:
         self.opt_G = _optimizer(G, cfg, cfg.lr_g, cfg.betas_g)
         self.opt_D = _optimizer(D, cfg, cfg.lr_d, cfg.betas_d)
         self.G_ema = copy.deepcopy(G) if cfg.ema else None
-        self.columns = ("step", *self.family.stats, "time")  # of history.csv
+        self.history_columns = ("step", *self.family.stats, "time")  # of history.csv
 
         # What the step draws from: real batches (the data on the device, shuffled by a seeded loader) and
         # noise (minigan's global generator; class labels of fake samples from one of their own).
@@ -288,7 +288,7 @@ class Trainer:
         path = self._path("history.csv")
         new = not os.path.exists(path)
         with open(path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.columns)
+            writer = csv.DictWriter(f, fieldnames=self.history_columns)
             if new:
                 writer.writeheader()
             writer.writerow(row)
@@ -342,12 +342,12 @@ class Trainer:
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
                 try:
-                    rows.append({k: float(row[k]) for k in self.columns})
+                    rows.append({k: float(row[k]) for k in self.history_columns})
                 except (KeyError, TypeError, ValueError):  # a line cut short by a crash
                     continue
         self.history = [dict(row, step=int(row["step"])) for row in rows if row["step"] <= self.step]
         with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.columns)
+            writer = csv.DictWriter(f, fieldnames=self.history_columns)
             writer.writeheader()
             writer.writerows(self.history)
 

@@ -53,7 +53,7 @@ def train_step(G, D, opt_G, opt_D, batches, noise, config: TrainConfig, t: int, 
         real_out = _call(D, instance_noise(real, sigma), labels)
         fake_out = _call(D, instance_noise(fake.detach(), sigma), fake_labels)
         d_loss = losses.discriminator_loss(cfg.loss, real_out, fake_out, 1.0 - cfg.label_smoothing)
-        critic = functools.partial(_call, D, labels=labels)
+        critic = functools.partial(_call, D, labels=labels)  # the penalties judge their points with real labels
         if cfg.gp_lambda:
             d_loss = d_loss + losses.gradient_penalty(critic, real, fake, cfg.gp_lambda)
         if cfg.r1_gamma:
