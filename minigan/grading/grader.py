@@ -113,19 +113,20 @@ class Report:
 
 
 def grade(assignment: str | Assignment, submission: str | Path, *, seed: int = 0, timeout: float = 60.0,
-          memory_mb: int = 4096, uid: int | None = None) -> Report:
+          memory_mb: int = 4096, uid: int | None = None, problem: str | None = None) -> Report:
     """Check a student's file for one assignment (all but ``function``; see :func:`grade_function`).
 
     ``assignment`` is a built-in name or an :class:`Assignment` (e.g. from an instructor's file).
+    With ``problem`` (e.g. the file is missing) nothing is run and every check fails with it.
     """
     spec = ASSIGNMENTS[assignment] if isinstance(assignment, str) else assignment
     cases = spec.make_cases(np.random.default_rng(seed))
     expected = [{name: values for pair in spec.pairs for name, values in _expected(pair, case).items()}
                 for case in cases]
     calls, arrays = _plan(spec.pairs, cases)
-    found = forbidden_imports(submission, spec.forbidden_imports)
+    found = problem or forbidden_imports(submission, spec.forbidden_imports)
     if found:
-        run = ChildRun(problem=f"{found}; nothing was run, and every check fails")
+        run = ChildRun(problem=found if problem else f"{found}; nothing was run, and every check fails")
     else:
         run = run_submission(submission, calls, arrays, timeout=timeout, memory_mb=memory_mb,
                              forbidden=spec.forbidden_imports, uid=uid)
@@ -282,7 +283,7 @@ def parse_shapes(text: str) -> list[tuple[int, ...]]:
 
 def grade_function(target: str, shapes: list[tuple[int, ...]], *, seed: int = 0, timeout: float = 60.0,
                    memory_mb: int = 4096, positive: bool = False, second_order: bool = True,
-                   uid: int | None = None) -> Report:
+                   uid: int | None = None, problem: str | None = None) -> Report:
     """Check a student's minigan.Function subclass, ``target`` = 'file.py:ClassName'."""
     path, _, name = target.rpartition(":")
     if not path or not name.isidentifier():
@@ -301,9 +302,9 @@ def grade_function(target: str, shapes: list[tuple[int, ...]], *, seed: int = 0,
             calls.append({"id": f"{k}.order{order}", "function": name, "args": args, "order": order,
                           "seed": seed * 100 + k, "returns": returns})
     forbidden = ASSIGNMENTS["function"].forbidden_imports
-    found = forbidden_imports(path, forbidden)
+    found = problem or forbidden_imports(path, forbidden)
     if found:
-        run = ChildRun(problem=f"{found}; nothing was run, and every check fails")
+        run = ChildRun(problem=found if problem else f"{found}; nothing was run, and every check fails")
     else:
         run = run_submission(path, calls, arrays, timeout=timeout, memory_mb=memory_mb, function_class=name,
                              forbidden=forbidden, uid=uid)
