@@ -102,13 +102,37 @@ def limit_resources(memory_mb: int, cpu_seconds: int, file_mb: int, processes: i
 
 
 def become(uid: int, gid: int) -> None:
-    """Change to the run's user and group (real, effective and saved ids): no way back to root."""
+    """Change to the run's user and group (real, effective and saved ids): no way back to root.
+
+    Python's own folders may be readable by root alone (an interpreter under /root): they are
+    opened first, and imports go on through /proc/self/fd/N, which reaches an open folder without
+    passing through its parents. A later ``import signal`` works wherever Python lives.
+    """
+    import ctypes
+
+    folders = [p for p in sys.path if p and os.path.isdir(p)]
+    kept = [f"/proc/self/fd/{os.open(p, os.O_RDONLY | os.O_DIRECTORY)}" for p in folders]
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
     os.umask(0o077)
     if os.getuid() != uid or os.geteuid() != uid or os.getgid() != gid:
         raise SystemExit("could not change user")
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: /proc/self belongs to the new user again
+    pairs = sorted(zip(folders, kept), key=lambda pair: -len(pair[0]))
+
+    def moved(path: str) -> str:
+        for folder, fd_path in pairs:
+            if path == folder or path.startswith(folder + os.sep):
+                return fd_path + path[len(folder):]
+        return path
+
+    sys.path[:] = kept
+    for module in list(sys.modules.values()):  # packages already loaded find their submodules here
+        path = getattr(module, "__path__", None)
+        if isinstance(path, list):
+            path[:] = [moved(p) for p in path]
+    sys.path_importer_cache.clear()
 
 
 def forbidden_name(module: str) -> str | None:

@@ -48,6 +48,6 @@ def forbidden_imports(path: str | Path, forbidden: tuple[str, ...]) -> str | Non
         return None
     for module, line in sorted(_imported(tree), key=lambda item: item[1]):
         if matches(module, forbidden):
-            return (f"your file imports {module} (line {line}), which this assignment does not allow (it "
+            return (f"your file imports {module} (line {line}), which is not allowed in this assignment (it "
                     f"forbids: {', '.join(forbidden)})")
     return None
