@@ -146,7 +146,7 @@ def test_150_mb_of_output_is_cut_at_a_named_limit(attacks):
     run = attacks["hostile_prints_150mb"]
     results = _assert_graded_by_the_checker(run)
     assert results["score"] == 5.0
-    assert f"printed {150 * 1024 * 1024:,} bytes" in run["stdout"]
+    assert f"printed {150 * 1024 * 1024} bytes" in run["stdout"]
     assert "the report's limit on printed output" in run["stdout"]
     assert len(run["stdout"]) < 20_000 and run["path"].stat().st_size < 100_000
 

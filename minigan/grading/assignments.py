@@ -210,6 +210,12 @@ def _no_cases(rng):
     return []
 
 
+def _penalty_cases(rng):
+    from .penalty import make_cases
+
+    return make_cases(rng)
+
+
 ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
     Assignment("leaky_relu", "LeakyReLU: forward and backward",
                (Pair("leaky_relu_forward", "leaky_relu_backward", ("x",), ("negative_slope",), "out", ("dx",),
@@ -239,4 +245,7 @@ ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
                _gan_loss_cases),
     Assignment("function", "your own minigan.Function subclass, checked with gradcheck and gradgradcheck",
                (), _no_cases, forbidden_imports=AUTODIFF_LIBRARIES),
+    Assignment("gradient_penalty", "WGAN-GP through your Softplus Function: its backward differentiated again "
+               "(gradgradcheck, and the penalty's gradient with respect to the critic's weights)",
+               (), _penalty_cases, forbidden_imports=AUTODIFF_LIBRARIES + ("minigan.gan", "minigan.ops", "minigan.nn")),
 ]}

@@ -252,6 +252,8 @@ def function_ops(cls, op: str, header: dict, arrays: list[np.ndarray]) -> list[n
                 total = term if total is None else total + term
         return tensors + [d], total
 
+    if op == "fn_penalty":
+        return penalty(cls, *arrays)
     values = arrays[:n + 1]
     if op == "fn_forward":
         with mg.no_grad():
@@ -283,6 +285,24 @@ def function_ops(cls, op: str, header: dict, arrays: list[np.ndarray]) -> list[n
             outs.append(np.zeros(()) if total is None else to_array(total, f"{name}.backward's result"))
         return outs
     raise SubmissionError(f"unknown request {op!r}")
+
+
+def penalty(cls, x, w, v) -> list[np.ndarray]:
+    """P = mean_n (‖∇ₓ f(xₙ)‖ − 1)² for f(x) = cls(x W) · v, and dP/dW: a double backward through cls."""
+    import minigan as mg
+
+    xt, wt = mg.tensor(x, dtype="float64", requires_grad=True), mg.tensor(w, dtype="float64", requires_grad=True)
+    h = cls.apply(xt @ wt)
+    if not isinstance(h, mg.Tensor):
+        raise SubmissionError(f"{cls.__name__}.apply returned {kind_of(h)}; expected one Tensor")
+    (g,) = mg.grad((h * mg.tensor(v, dtype="float64")).sum(), xt, create_graph=True)
+    p = ((((g * g).sum(axis=1) + 1e-12).sqrt() - 1) ** 2).mean()
+    if not p.requires_grad:
+        raise SubmissionError(f"the gradient penalty cannot be differentiated: {cls.__name__}.backward returns a "
+                              "gradient built from NumPy, not from minigan operations on Tensors")
+    (dw,) = mg.grad(p, wt, allow_unused=True)
+    dw = np.zeros(w.shape) if dw is None else as_array(mg.backend.to_numpy(dw.data), "dP/dW")
+    return [as_array(mg.backend.to_numpy(p.data), "the penalty"), dw]
 
 
 # ----------------------------------------------------------------------------- the loop

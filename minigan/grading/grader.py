@@ -120,6 +120,10 @@ def grade(assignment: str | Assignment, submission: str | Path, *, seed: int = 0
     With ``problem`` (e.g. the file is missing) nothing is run and every check fails with it.
     """
     spec = ASSIGNMENTS[assignment] if isinstance(assignment, str) else assignment
+    if spec is ASSIGNMENTS["gradient_penalty"]:
+        from .penalty import grade_penalty
+
+        return grade_penalty(submission, seed=seed, timeout=timeout, memory_mb=memory_mb, uid=uid, problem=problem)
     cases = spec.make_cases(np.random.default_rng(seed))
     expected = [{name: values for pair in spec.pairs for name, values in _expected(pair, case).items()}
                 for case in cases]

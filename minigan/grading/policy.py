@@ -51,3 +51,23 @@ def forbidden_imports(path: str | Path, forbidden: tuple[str, ...]) -> str | Non
             return (f"your file imports {module} (line {line}), which is not allowed in this assignment (it "
                     f"forbids: {', '.join(forbidden)})")
     return None
+
+
+def forbidden_attributes(path: str | Path, names: tuple[str, ...]) -> str | None:
+    """A sentence naming the first use of an attribute or name in ``names`` (e.g. ``mg.softplus``), or None."""
+    if not names:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    uses = sorted((node.lineno, node.attr if isinstance(node, ast.Attribute) else node.id) for node in ast.walk(tree)
+                  if (isinstance(node, ast.Attribute) and node.attr in names)
+                  or (isinstance(node, ast.Name) and node.id in names))
+    uses += sorted((node.lineno, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   for alias in node.names if alias.name in names)
+    if not uses:
+        return None
+    line, name = min(uses)
+    return (f"your file uses {name} (line {line}), minigan's own version of what this assignment asks you to "
+            f"write, which is not allowed here")

@@ -100,7 +100,7 @@ def check_details(report: Report, check: Check, shown_errors: dict[str, str] | N
 def output_section(report: Report) -> str:
     """What the submission printed: its size, the kept tail, and where it was cut."""
     if report.output_cut:
-        head = (f"Your code printed {report.output_bytes:,} bytes; only the last {OUTPUT_TAIL_BYTES:,} bytes are "
+        head = (f"Your code printed {report.output_bytes} bytes; only the last {OUTPUT_TAIL_BYTES} bytes are "
                 f"kept (the report's limit on printed output). The last lines were:")
     else:
         head = f"Your code printed {report.output_bytes} bytes; the last lines were:"

@@ -344,6 +344,17 @@ def _execute(session: Session, run: ChildRun, call: dict, arrays: dict[str, np.n
     if "order" in call:
         _execute_function(session, run, call, arrays)
         return
+    if "penalty" in call:
+        result, dtypes, error, cost = session.request({"op": "fn_penalty", "inputs": 1},
+                                                      [arrays[a] for a in call["args"]])
+        if error is not None:
+            if not session.dead:
+                run.errors[key] = error
+        elif len(result) != call["returns"]:
+            run.errors[key] = f"the result could not be read back (expected {call['returns']} arrays)"
+        else:
+            run.results[key], run.dtypes[key] = result, dtypes
+        return
     specs, sent = _encode_args(call["args"], arrays)
     header = {"op": "call", "function": call["function"], "args": specs, "outputs": call.get("outputs", [])}
     if "numeric" in call:
