@@ -12,6 +12,7 @@ import re
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,47 @@ def test_import_policy_reads_the_syntax_tree(tmp_path):
         assert (message is None) if found is None else (f"imports {found}" in message and "not allowed" in message)
     path.write_text("import minigan\n")
     assert forbidden_imports(path, ASSIGNMENTS["function"].forbidden_imports) is None  # a Function needs minigan
+
+
+def test_a_grader_that_writes_nothing_is_a_failed_run(tmp_path):
+    bundle, home = tmp_path / "autograder", tmp_path / "gs"
+    assert main_check(["--gradescope", str(bundle), "linear"]) == 0
+    (home / "submission").mkdir(parents=True)
+    (home / "source").symlink_to(bundle)
+    quiet = tmp_path / "quiet-python"
+    quiet.write_text("#!/bin/sh\nexit 1\n")
+    quiet.chmod(0o755)
+    done = subprocess.run(["bash", str(bundle / "run_autograder")], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, AUTOGRADER=str(home), PYTHON=str(quiet)))
+    assert done.returncode == 3
+    assert "autograder itself failed" in json.loads((home / "results" / "results.json").read_text())["output"]
+
+
+def test_without_root_the_child_runs_as_the_caller_and_is_still_cleaned_up(monkeypatch, tmp_path):
+    from minigan.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "is_root", lambda: False)
+    report = grade("linear", FIXTURES / "linear_ok.py")
+    assert report.passed and report.uid is None
+    results_path = tmp_path / "results.json"
+    assert main_check(["linear", str(FIXTURES / "hostile_writes_results.py"), "--timeout", "5",
+                       "--json", str(results_path)]) == 1
+    time.sleep(2.5)  # its grandchild (same token) would write after 1.5 s
+    results = json.loads(results_path.read_text())
+    assert "hacked" not in json.dumps(results) and len(results["tests"]) == 5
+    assert results["extra_data"]["sandboxed"] is False
+
+
+def test_a_uid_with_other_processes_is_refused(capsys):
+    from minigan.grading import sandbox
+
+    if not sandbox.is_root():
+        pytest.skip("--uid matters only as root")
+    sleeper = subprocess.Popen(["sleep", "30"], user=1999899999)  # a process of that user, not the checker's
+    try:
+        assert main_check(["linear", str(FIXTURES / "linear_ok.py"), "--uid", "1999899999"]) == 2
+        assert "already has running processes" in capsys.readouterr().err
+        assert sleeper.poll() is None  # and it was left alone
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -8,7 +8,8 @@
     minigan check function my_op.py:MyOp --inputs "(3,4),(4,5)" [--positive] [--first-order]
     minigan check --gradescope DIR conv2d [--assignment-file spec.py FILE_NAME] [--seed 1234]
 
-Exit status: 0 when every check passes, 1 when some fail, 2 for a usage error.
+Exit status: 0 when every check passes, 1 when some fail, 2 for a usage error, 3 when the checker
+itself failed (nothing is written then).
 """
 
 from __future__ import annotations
@@ -226,6 +227,10 @@ def main_check(argv: list[str]) -> int:
     except (UsageError, ValueError) as err:
         _print(f"minigan check: {err}", sys.stderr)
         return 2
+    except Exception as err:  # the checker itself failed: never an exit status that reads as a grade
+        _print(f"minigan check: the checker failed ({type(err).__name__}: {err}); no results were written",
+               sys.stderr)
+        return 3
     _print("\n\n".join(report_module.format_report(r) for r in reports))
     if args.json:
         report_module.write_json(args.json, reports)

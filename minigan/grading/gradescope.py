@@ -3,9 +3,9 @@
 It holds ``setup.sh`` (installs minigan: a wheel placed in the folder, else from the package
 index), ``run_autograder`` (grades /autograder/submission into /autograder/results/results.json)
 and ``assignments/`` (copies of the instructor's assignment files). run_autograder never hides a
-failure of the grader: exit status 0 or 1 is a graded submission; anything else (the grader was
-killed, crashed, or was set up wrongly) replaces results.json with a note for the course staff
-and fails the run, so that Gradescope shows it.
+failure of the grader: exit status 0 or 1 with a results.json written is a graded submission;
+anything else (the grader was killed, crashed, or was set up wrongly) replaces results.json with
+a note for the course staff and fails the run, so that Gradescope shows it.
 """
 
 from __future__ import annotations
@@ -34,13 +34,15 @@ AUTOGRADER="${{AUTOGRADER:-/autograder}}"
 PYTHON="${{PYTHON:-python3}}"
 RESULTS="$AUTOGRADER/results/results.json"
 mkdir -p "$AUTOGRADER/results"
+rm -f "$RESULTS"
 cd "$AUTOGRADER/source"
 "$PYTHON" -m minigan check {arguments} --json "$RESULTS"
 status=$?
-if [ "$status" -gt 1 ]; then
+if [ "$status" -gt 1 ] || [ ! -s "$RESULTS" ]; then
     # the grader did not finish: never leave a results.json it did not write
     NOTE="The autograder itself failed (exit status $status). This is not a verdict on your code: tell the staff."
     printf '{{"score": 0, "output": "%s"}}\\n' "$NOTE" > "$RESULTS"
+    [ "$status" -gt 1 ] || status=3
     exit "$status"
 fi
 exit 0

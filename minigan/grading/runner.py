@@ -108,14 +108,22 @@ class Session:
         self.tmp = tempfile.TemporaryDirectory(prefix="minigan-check-", ignore_cleanup_errors=True)
         job_dir = Path(self.tmp.name)
         owner = self.slot.uid if self.slot else None
-        copy, work = sandbox.prepare_folders(job_dir, Path(submission), owner)
         to_child, self._to_child = os.pipe()
         self._from_child, from_child = os.pipe()
         out_read, out_write = os.pipe()
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(CHILD), str(to_child), str(from_child)], cwd=work,
-            stdin=subprocess.DEVNULL, stdout=out_write, stderr=out_write, pass_fds=(to_child, from_child),
-            env=self._env(work), start_new_session=True)
+        try:
+            copy, work = sandbox.prepare_folders(job_dir, Path(submission), owner)
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-B", str(CHILD), str(to_child), str(from_child)], cwd=work,
+                stdin=subprocess.DEVNULL, stdout=out_write, stderr=out_write, pass_fds=(to_child, from_child),
+                env=self._env(work), start_new_session=True)
+        except BaseException:
+            for fd in (to_child, from_child, out_write, out_read, self._to_child, self._from_child):
+                os.close(fd)
+            if self.slot:
+                self.slot.release()
+            self.tmp.cleanup()
+            raise
         for fd in (to_child, from_child, out_write):
             os.close(fd)
         self.drain = _Drain(out_read)

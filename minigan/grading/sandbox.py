@@ -63,9 +63,12 @@ class UserSlot:
             except OSError:
                 lock.close()
                 continue
-            if uid is None and processes_of(candidate):  # someone else's: leave it alone
+            if processes_of(candidate):  # someone else's: leave it alone
                 fcntl.flock(lock, fcntl.LOCK_UN)
                 lock.close()
+                if uid is not None:
+                    raise ValueError(f"user {uid} already has running processes; every process of the "
+                                     "checker's user is killed after each run, so give a user id no one else uses")
                 continue
             self.uid = self.gid = candidate
             self._lock = lock
