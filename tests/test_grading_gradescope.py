@@ -225,3 +225,13 @@ def test_a_uid_with_other_processes_is_refused(capsys):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_numerical_backward_is_told_from_a_slow_analytic_one():
+    slow = grade("linear", FIXTURES / "linear_loops_ok.py")
+    assert slow.passed, format_report(slow)  # Python loops, analytic: full marks
+    numerical = grade("conv2d", FIXTURES / "hostile_numerical_conv2d.py")
+    failing = {c.name for c in numerical.checks if not c.passed}
+    assert failing == {"conv2d_backward: dx", "conv2d_backward: dw", "conv2d_backward: db",
+                       "conv2d_backward vs. your forward"}
+    assert "it computes the gradient numerically" in format_report(numerical)

@@ -21,9 +21,12 @@ that,
     r = |cost of the backward call − cost of the forward call| / cost of one forward
 
 (the absolute value, so that work moved from the backward into the forward call counts too). An
-analytic backward costs a few forwards; central differences cost two per input element. When
-r ≥ max(NUMERIC_CALLS_MIN, n / 2) (n input elements) in at least half of the cases, the pair's
-gradient checks get no marks.
+analytic backward costs a few forwards, or, written as Python loops, a fraction of a forward per
+input element; central differences cost about one to two forwards per input element (the batch's
+calls carry a little more overhead than the student's own). The pair's gradient checks get no
+marks when, over all cases, Σ r ≥ NUMERIC_CALLS_PER_ELEMENT · Σ n (n: input elements of a case)
+and the mean r is at least NUMERIC_CALLS_MIN: below that, a numerical and an analytic backward
+cost too little to be told apart.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ from .runner import ChildRun, run_submission
 # all the inputs together.
 NUMERIC_TOLERANCE = 1e-4
 NUMERIC_FLOOR = 1e-3
-NUMERIC_CALLS_MIN = 16  # a backward costing fewer forwards than this is never called numerical
+NUMERIC_CALLS_MIN = 16  # a backward costing fewer forwards than this (on average) is never called numerical
+NUMERIC_CALLS_PER_ELEMENT = 0.5
 
 
 @dataclass
@@ -243,8 +247,8 @@ def _pair_checks(assignment, tolerance, pair: Pair, cases, expected, run) -> lis
 
 
 def numerical_backward(run: ChildRun, pair: Pair, cases: list[Case]) -> int | None:
-    """The median cost of the backward in forward calls, when it says "numerical"; else None."""
-    ratios, flagged = [], 0
+    """The mean cost of the backward in forward calls, when it says "numerical"; else None."""
+    ratios, elements = [], 0
     for k, case in enumerate(cases):
         forward, backward, batch = (f"{k}.{pair.forward}", f"{k}.{pair.backward}", f"{k}.{pair.backward}.numeric")
         if backward not in run.results or batch not in run.evaluations or forward not in run.cpu:
@@ -252,13 +256,14 @@ def numerical_backward(run: ChildRun, pair: Pair, cases: list[Case]) -> int | No
         per_call = run.cpu[batch] / run.evaluations[batch]
         if per_call <= 0:
             continue
-        r = abs(run.cpu[backward] - run.cpu[forward]) / per_call
-        n = sum(case.arrays[name].size for name in pair.inputs)
-        ratios.append(r)
-        flagged += r >= max(NUMERIC_CALLS_MIN, n / 2)
-    if not ratios or 2 * flagged < len(cases):
+        ratios.append(abs(run.cpu[backward] - run.cpu[forward]) / per_call)
+        elements += sum(case.arrays[name].size for name in pair.inputs)
+    if not ratios:
         return None
-    return int(round(float(np.median(ratios))))
+    mean = float(np.mean(ratios))
+    if mean < NUMERIC_CALLS_MIN or sum(ratios) < NUMERIC_CALLS_PER_ELEMENT * elements:
+        return None
+    return int(round(mean))
 
 
 def _report(assignment, submission, seed, tolerance, cases, checks, run: ChildRun) -> Report:
