@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -31,14 +32,15 @@ ROOT_ONLY = pytest.mark.skipif(not sandbox.is_root(), reason="privilege separati
 pytestmark = ROOT_ONLY
 
 
-def _grade(fixture: str | Path, folder: Path, *extra: str) -> dict:
+def _grade(fixture: str | Path, folder: Path, *extra: str, env: dict | None = None) -> dict:
     """``python -m minigan check linear FIXTURE --json folder/results.json``; the outcome and results.json."""
     path = fixture if isinstance(fixture, Path) else FIXTURES / f"{fixture}.py"
     results = folder / "results.json"
     command = [sys.executable, "-m", "minigan", "check", "linear", str(path), "--timeout", str(TIMEOUT),
                "--json", str(results), *extra]
     start = time.monotonic()
-    done = subprocess.run(command, capture_output=True, timeout=TIMEOUT + 40, cwd=folder)
+    done = subprocess.run(command, capture_output=True, timeout=TIMEOUT + 40, cwd=folder,
+                          env=None if env is None else dict(os.environ, **env))
     return {"returncode": done.returncode, "stdout": done.stdout.decode("utf-8", "replace"),
             "stderr": done.stderr.decode("utf-8", "replace"), "seconds": time.monotonic() - start,
             "path": results}
@@ -101,8 +103,23 @@ def test_detached_daemon_is_killed_before_results(attacks):
     run = attacks["hostile_daemon"]
     results = _assert_graded_by_the_checker(run)
     assert results["score"] == 1.0
-    assert "daemon-started" in run["files"]  # the daemon did start ...
-    assert "daemon-survived" not in run["files"]  # ... and was dead before it could act
+    assert "daemon-survived" not in run["files"]  # dead (by its PID namespace, or by its user) before it could act
+
+
+def test_detached_daemon_is_killed_by_its_user_without_the_pid_namespace():
+    folder = Path(tempfile.mkdtemp(prefix="minigan-daemon-", dir="/tmp"))
+    try:
+        folder.chmod(0o777)
+        run = _grade("hostile_daemon", folder, env={"MINIGAN_CHECK_PID_NAMESPACE": "0"})
+        time.sleep(3)
+        run["results"] = json.loads(run["path"].read_text())
+        files = sorted(p.name for p in folder.iterdir())
+        results = _assert_graded_by_the_checker(run)
+        assert results["score"] == 1.0 and results["extra_data"]["pid_namespace"] is False
+        assert "daemon-started" in files  # the daemon did start ...
+        assert "daemon-survived" not in files  # ... and was dead before it could act
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("fixture", ["hostile_imports_reference", "hostile_imports_hidden"])

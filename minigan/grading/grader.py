@@ -268,7 +268,7 @@ def numerical_backward(run: ChildRun, pair: Pair, cases: list[Case]) -> int | No
 
 def _report(assignment, submission, seed, tolerance, cases, checks, run: ChildRun) -> Report:
     return Report(assignment, str(submission), seed, tolerance, cases, checks, run.problem, run.output,
-                  run.output_bytes, run.output_cut, run.seconds, uid=run.uid)
+                  run.output_bytes, run.output_cut, run.seconds, {"pid_namespace": run.pid_namespace}, uid=run.uid)
 
 
 # ----------------------------------------------------------------------------- your own Function

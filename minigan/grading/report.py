@@ -173,7 +173,8 @@ def gradescope_results(reports: Report | list[Report]) -> dict:
             "output": cut("\n\n".join(outputs), TEST_OUTPUT_LIMIT, "the output"), "tests": tests,
             "execution_time": round(sum(r.seconds for r in reports), 2),
             "extra_data": {"submissions": [clean(r.submission) for r in reports],
-                           "seeds": [r.seed for r in reports], "sandboxed": all(r.uid is not None for r in reports)}}
+                           "seeds": [r.seed for r in reports], "sandboxed": all(r.uid is not None for r in reports),
+                           "pid_namespace": all(r.extra.get("pid_namespace") for r in reports)}}
 
 
 def write_json(path: str | Path, reports: Report | list[Report]) -> None:

@@ -69,6 +69,7 @@ class ChildRun:
     output_cut: bool = False
     seconds: float = 0.0
     uid: int | None = None  # the user the child ran as (None: the caller's own)
+    pid_namespace: bool = False  # the processes the child started lived in a PID namespace of their own
 
 
 class ChannelError(Exception):
@@ -116,7 +117,8 @@ class Session:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-B", str(CHILD), str(to_child), str(from_child)], cwd=work,
                 stdin=subprocess.DEVNULL, stdout=out_write, stderr=out_write, pass_fds=(to_child, from_child),
-                env=self._env(work), start_new_session=True)
+                env=self._env(work), start_new_session=True,
+                preexec_fn=sandbox.new_pid_namespace if self.slot and sandbox.use_pid_namespace() else None)
         except BaseException:
             for fd in (to_child, from_child, out_write, out_read, self._to_child, self._from_child):
                 os.close(fd)
@@ -126,6 +128,7 @@ class Session:
             raise
         for fd in (to_child, from_child, out_write):
             os.close(fd)
+        self.pid_namespace = sandbox.in_own_pid_namespace(self.process.pid)
         self.drain = _Drain(out_read)
         self.drain.start()
         self.dead = None  # why the channel stopped
@@ -268,7 +271,7 @@ class Session:
                 raise RuntimeError(f"processes of user {self.slot.uid} survived SIGKILL; no results are written")
         sandbox.kill_tagged(f"{TOKEN_VARIABLE}={self.token}".encode())
         self.drain.join(timeout=5)
-        run = ChildRun(uid=self.slot.uid if self.slot else None)
+        run = ChildRun(uid=self.slot.uid if self.slot else None, pid_namespace=self.pid_namespace)
         run.seconds = time.monotonic() - self.start
         text = bytes(self.drain.tail[-OUTPUT_TAIL_BYTES:]).decode("utf-8", "replace")
         run.output_bytes, run.output_cut = self.drain.total, self.drain.total > OUTPUT_TAIL_BYTES

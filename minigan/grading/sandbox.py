@@ -8,6 +8,10 @@ belong to root. When the checks end, :func:`kill_user` kills every process of th
 detached grandchild in a new session included (``kill(-1)`` sent from that same user reaches
 all of them at once), and checks /proc until none is left. Only then are results written.
 
+As an extra layer, where the kernel allows it, the processes the child starts live in a PID
+namespace of their own (``unshare(CLONE_NEWPID)`` before the child's exec): when the first of them
+exits, the kernel kills the rest. Nothing depends on it; MINIGAN_CHECK_PID_NAMESPACE=0 turns it off.
+
 Without root (a student's laptop) there is no second user: the child runs as the caller, in its
 own session, and is killed by process group and by a token in its environment. That gives
 feedback, not a sandbox.
@@ -15,6 +19,7 @@ feedback, not a sandbox.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import signal
@@ -125,8 +130,9 @@ def kill_tagged(needle: bytes) -> None:
             pass
 
 
-MAX_SIBLINGS = 50  # Python files copied from the submission's folder, for its own helper modules
-MAX_SIBLING_BYTES = 1 << 20
+MAX_SIBLINGS = 200  # Python files copied from the submission's folder, for its own helper modules
+MAX_SIBLING_BYTES = 1 << 20  # each
+MAX_SIBLINGS_TOTAL = 16 << 20
 
 
 def prepare_folders(job_dir: Path, submission: Path, owner: int | None) -> tuple[Path, Path]:
@@ -137,7 +143,12 @@ def prepare_folders(job_dir: Path, submission: Path, owner: int | None) -> tuple
     src.mkdir(mode=0o755)
     work.mkdir(mode=0o700)
     siblings = sorted(p for p in submission.parent.glob("*.py") if p.is_file() and p != submission)
-    for path in [submission] + [p for p in siblings[:MAX_SIBLINGS] if p.stat().st_size <= MAX_SIBLING_BYTES]:
+    total = 0
+    for path in [submission] + siblings[:MAX_SIBLINGS]:
+        size = path.stat().st_size
+        if path != submission and (size > MAX_SIBLING_BYTES or total + size > MAX_SIBLINGS_TOTAL):
+            continue
+        total += size
         copy = src / path.name
         copy.write_bytes(path.read_bytes())
         os.chmod(copy, 0o644)
@@ -146,6 +157,31 @@ def prepare_folders(job_dir: Path, submission: Path, owner: int | None) -> tuple
     if owner is not None:
         os.chown(work, owner, owner)
     return copy, work
+
+
+CLONE_NEWPID = 0x20000000
+
+
+def use_pid_namespace() -> bool:
+    return os.environ.get("MINIGAN_CHECK_PID_NAMESPACE", "1") != "0"
+
+
+def new_pid_namespace() -> None:
+    """Run in the forked child before exec: its own children get a new PID namespace (if allowed)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWPID)
+    except Exception:  # no libc symbol, or not Linux: the other layers hold
+        pass
+
+
+def in_own_pid_namespace(pid: int) -> bool:
+    """Whether the children of ``pid`` are born in another PID namespace than ours."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid_for_children") != os.readlink("/proc/self/ns/pid")
+    except FileNotFoundError:  # a namespace that has no process yet; unless the kernel lacks the file
+        return os.path.lexists("/proc/self/ns/pid_for_children")
+    except OSError:
+        return False
 
 
 def cpu_seconds(pid: int) -> float | None:
