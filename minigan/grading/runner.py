@@ -37,6 +37,7 @@ TOKEN_VARIABLE = "MINIGAN_CHECK_TOKEN"
 HEADER = struct.Struct("<QQ")
 MAX_HEADER_BYTES = 1 << 20
 MAX_RESULT_BYTES = 64 << 20
+MAX_SUBMISSION_BYTES = 16 << 20
 OUTPUT_FILE_MB = 100
 OUTPUT_TAIL_BYTES = 2000  # of the submission's output, the report shows at most this much (its end)
 STEP = 1e-5  # central differences: (f(x + h) − f(x − h)) / 2h
@@ -194,6 +195,8 @@ class Session:
             raise ChannelError(f"the result could not be read back (more than {MAX_RESULT_BYTES >> 20} MB)")
         try:
             header = json.loads(self._read(header_size))
+            if not isinstance(header, dict):
+                raise ValueError(f"a header that is {type(header).__name__}, not an object")
             data = self._read(data_size)
             arrays, dtypes, offset = [], [], 0
             for meta in header.get("arrays", []):
@@ -444,6 +447,12 @@ def run_submission(submission: str | Path, calls: list[dict], arrays: dict[str, 
     "outputs" (their names)}, or with "numeric": {"wrt", "weights"} (central differences of the
     forward, computed here from a batch of its values), or with "order" (a minigan.Function).
     """
+    path = Path(submission)
+    if path.is_symlink() or not path.is_file():
+        return ChildRun(problem=f"{path.name} is not a regular file (a symbolic link, a folder or missing): submit "
+                                "the Python file itself; nothing was run")
+    if path.stat().st_size > MAX_SUBMISSION_BYTES:
+        return ChildRun(problem=f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB; nothing was run")
     job = {"memory_mb": int(memory_mb), "cpu_seconds": int(timeout) + 5, "file_mb": OUTPUT_FILE_MB,
            "function_class": function_class, "forbidden": list(forbidden),
            "package_root": str(PACKAGE_ROOT) if function_class else None}

@@ -23,12 +23,22 @@ import ctypes
 import fcntl
 import os
 import signal
+import stat
+import tempfile
 import time
 from pathlib import Path
 
 UID_BASE = 1_999_900_000  # far above any account a system creates
 UID_SLOTS = 512
-LOCK_DIR = Path("/tmp")
+LOCK_DIR = Path(tempfile.gettempdir()) / "minigan-check-locks"  # root's own, so no one can plant a link there
+
+
+def _lock_dir() -> Path:
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(LOCK_DIR)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{LOCK_DIR} must be a folder of the checker's own user, closed to others")
+    return LOCK_DIR
 
 
 def is_root() -> bool:
@@ -61,8 +71,10 @@ class UserSlot:
         self.uid = self.gid = None
         self._lock = None
         candidates = [uid] if uid is not None else [UID_BASE + i for i in range(UID_SLOTS)]
+        folder = _lock_dir()
         for candidate in candidates:
-            lock = open(LOCK_DIR / f"minigan-check-uid-{candidate}.lock", "a")
+            fd = os.open(folder / f"uid-{candidate}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            lock = os.fdopen(fd, "r+")
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | (fcntl.LOCK_NB if uid is None else 0))
             except OSError:
@@ -142,7 +154,8 @@ def prepare_folders(job_dir: Path, submission: Path, owner: int | None) -> tuple
     src, work = job_dir / "src", job_dir / "work"
     src.mkdir(mode=0o755)
     work.mkdir(mode=0o700)
-    siblings = sorted(p for p in submission.parent.glob("*.py") if p.is_file() and p != submission)
+    siblings = sorted(p for p in submission.parent.glob("*.py")
+                      if p.is_file() and not p.is_symlink() and p != submission)
     total = 0
     for path in [submission] + siblings[:MAX_SIBLINGS]:
         size = path.stat().st_size
