@@ -129,6 +129,7 @@ class Session:
             raise
         for fd in (to_child, from_child, out_write):
             os.close(fd)
+        os.set_blocking(self._to_child, False)  # a child that stops reading cannot hold the parent past the deadline
         self.pid_namespace = sandbox.in_own_pid_namespace(self.process.pid)
         self.drain = _Drain(out_read)
         self.drain.start()
@@ -164,6 +165,8 @@ class Session:
             self._wait(select_write=True)
             try:
                 message = message[os.write(self._to_child, message):]
+            except BlockingIOError:
+                continue
             except OSError as err:
                 raise ChannelError(f"your code stopped reading requests ({err.strerror})") from None
 
