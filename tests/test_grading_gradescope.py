@@ -235,3 +235,14 @@ def test_numerical_backward_is_told_from_a_slow_analytic_one():
     assert failing == {"conv2d_backward: dx", "conv2d_backward: dw", "conv2d_backward: db",
                        "conv2d_backward vs. your forward"}
     assert "it computes the gradient numerically" in format_report(numerical)
+
+
+def test_gradient_penalty_needs_a_backward_differentiable_again():
+    ok = grade("gradient_penalty", FIXTURES / "gradient_penalty_ok.py")
+    assert ok.passed and ok.score == 6, format_report(ok)
+    numpy_backward = grade("gradient_penalty", FIXTURES / "gradient_penalty_numpy_backward.py")
+    failing = {c.name for c in numpy_backward.checks if not c.passed}
+    assert failing == {"gradgradcheck: Softplus", "gradient penalty: dP/dW (double backward)"}
+    assert "cannot be differentiated again" in format_report(numpy_backward)
+    borrowed = grade("gradient_penalty", FIXTURES / "gradient_penalty_uses_softplus.py")
+    assert borrowed.score == 0 and "uses softplus (line 8)" in borrowed.problem

@@ -91,6 +91,7 @@ class Assignment:
     check_weights: dict[str, float] | None = None
     file: str | None = None
     hints: bool = True
+    writes: str | None = None  # what the student writes, when it is not forward/backward functions
 
     @property
     def submission_file(self) -> str:
@@ -244,8 +245,10 @@ ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
                      reference.generator_loss, takes_dout=False)),
                _gan_loss_cases),
     Assignment("function", "your own minigan.Function subclass, checked with gradcheck and gradgradcheck",
-               (), _no_cases, forbidden_imports=AUTODIFF_LIBRARIES),
+               (), _no_cases, forbidden_imports=AUTODIFF_LIBRARIES,
+               writes='a minigan.Function subclass: FILE.py:ClassName --inputs "(3,4)"'),
     Assignment("gradient_penalty", "WGAN-GP through your Softplus Function: its backward differentiated again "
                "(gradgradcheck, and the penalty's gradient with respect to the critic's weights)",
-               (), _penalty_cases, forbidden_imports=AUTODIFF_LIBRARIES + ("minigan.gan", "minigan.ops", "minigan.nn")),
+               (), _penalty_cases, forbidden_imports=AUTODIFF_LIBRARIES + ("minigan.gan", "minigan.ops", "minigan.nn"),
+               writes="class Softplus(minigan.Function), its backward built from minigan ops"),
 ]}

@@ -100,7 +100,7 @@ def list_assignments() -> str:
     lines = ["Assignments (minigan check ASSIGNMENT FILE):", ""]
     for spec in ASSIGNMENTS.values():
         lines.append(f"  {spec.name:<18} {spec.summary}")
-        functions = ", ".join(spec.functions) or 'a minigan.Function subclass: FILE.py:ClassName --inputs "(3,4)"'
+        functions = spec.writes or ", ".join(spec.functions)
         lines.append(f"  {'':<18} {functions}")
     lines += ["", "Start from a skeleton: minigan check --template NAME > NAME.py"]
     return "\n".join(lines)

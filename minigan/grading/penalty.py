@@ -23,14 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .assignments import AUTODIFF_LIBRARIES, Case
+from .assignments import ASSIGNMENTS, Case
 from .compare import compare
 from .grader import CaseResult, Check, Report, _function_result, _missing, _report
 from .policy import forbidden_attributes, forbidden_imports
 from .runner import ChildRun, run_submission
 
 CLASS = "Softplus"
-FORBIDDEN = AUTODIFF_LIBRARIES + ("minigan.gan", "minigan.ops", "minigan.nn")
 FORBIDDEN_ATTRIBUTES = ("softplus", "logsigmoid", "gradient_penalty", "binary_cross_entropy_with_logits")
 TOLERANCE = 1e-7
 
@@ -81,13 +80,14 @@ def grade_penalty(submission: str | Path, *, seed: int = 0, timeout: float = 60.
                           "seed": seed * 100 + k, "returns": 3 if order == 1 else 4})
         calls.append({"id": f"{k}.penalty", "function": CLASS, "args": [f"{k}.x", f"{k}.w", f"{k}.v"],
                       "penalty": True, "returns": 2})
-    found = problem or forbidden_imports(submission, FORBIDDEN) or forbidden_attributes(submission,
-                                                                                       FORBIDDEN_ATTRIBUTES)
+    forbidden = ASSIGNMENTS["gradient_penalty"].forbidden_imports
+    found = problem or forbidden_imports(submission, forbidden) or forbidden_attributes(submission,
+                                                                                      FORBIDDEN_ATTRIBUTES)
     if found:
         run = ChildRun(problem=found if problem else f"{found}; nothing was run, and every check fails")
     else:
         run = run_submission(submission, calls, arrays, timeout=timeout, memory_mb=memory_mb, function_class=CLASS,
-                             forbidden=FORBIDDEN, uid=uid)
+                             forbidden=forbidden, uid=uid)
     checks = [Check(f"{CLASS}.apply: forward", [_against(k, run, f"{k}.order1", 0, "out", _softplus(c.arrays["x"]))
                                                  for k, c in enumerate(cases)]),
               Check(f"{CLASS}.backward: dz", [_against(k, run, f"{k}.order1", 1, "dz", _reference_dz(c, seed, k))
