@@ -57,6 +57,7 @@ def _package_digest() -> dict[str, str]:
 
 
 ATTACKS = ["hostile_kill_parent", "hostile_daemon", "hostile_imports_reference", "hostile_imports_hidden",
+           "hostile_loads_reference_files",
            "hostile_patches_numpy", "hostile_prints_json", "hostile_escape_codes", "hostile_prints_150mb",
            "hostile_numerical_backward", "hostile_hard_coded_shapes", "linear_ok"]
 
@@ -128,6 +129,13 @@ def test_importing_the_reference_fails(attacks, fixture):
     results = _assert_graded_by_the_checker(run)
     assert results["score"] == 0
     assert "minigan" in results["output"] and "not allowed" in results["output"]
+
+
+def test_loading_the_reference_from_its_files_fails(attacks):
+    run = attacks["hostile_loads_reference_files"]
+    results = _assert_graded_by_the_checker(run)
+    assert results["score"] == 0
+    assert "is not allowed in this assignment: it is part of minigan" in run["stdout"]
 
 
 def test_patching_numpy_and_the_child_changes_no_verdict(attacks):

@@ -39,6 +39,7 @@ PRELOAD = ("numpy.random", "numpy.fft", "numpy.polynomial", "numpy.lib.stride_tr
 HEADER = struct.Struct("<QQ")  # header bytes, array bytes
 MEMORY_MB = 0
 FORBIDDEN: tuple[str, ...] = ()
+FORBIDDEN_FOLDERS: tuple[tuple[str, str], ...] = ()  # (folder, the forbidden name it holds)
 
 
 class SubmissionError(Exception):
@@ -143,13 +144,33 @@ def forbidden_name(module: str) -> str | None:
     return None
 
 
+def folders_of(names: tuple[str, ...], extra: list[str]) -> tuple[tuple[str, str], ...]:
+    """Where the forbidden packages live, found without importing them (``extra``: the parent's finds)."""
+    found = [(os.path.realpath(folder), name) for folder, name in extra]
+    for name in names:
+        top, _, rest = name.partition(".")
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            found.append((os.path.realpath(os.path.join(location, *rest.split(".")) if rest else location), name))
+    return tuple(found)
+
+
 def audit(event: str, args: tuple) -> None:
-    """Refuse forbidden imports. An audit hook stays for the life of the process."""
+    """Refuse forbidden imports, and reading their files. An audit hook stays for the life of the process."""
     if event == "import" and args and isinstance(args[0], str):
         name = forbidden_name(args[0])
         if name is not None:
             raise ImportError(f"import {args[0]} is not allowed in this assignment (it forbids: "
                               f"{', '.join(FORBIDDEN)})")
+    elif event == "open" and FORBIDDEN_FOLDERS and args and isinstance(args[0], (str, bytes)):
+        path = os.path.realpath(os.fsdecode(args[0]))
+        for folder, name in FORBIDDEN_FOLDERS:
+            if path == folder or path.startswith(folder + os.sep):
+                raise PermissionError(f"reading {path} is not allowed in this assignment: it is part of {name}, "
+                                      "which the assignment forbids")
 
 
 # ----------------------------------------------------------------------------- results
@@ -360,6 +381,8 @@ def serve(fd_in: int, fd_out: int) -> None:
             pass
     MEMORY_MB = job["memory_mb"]
     FORBIDDEN = tuple(job.get("forbidden", ()))
+    global FORBIDDEN_FOLDERS
+    FORBIDDEN_FOLDERS = folders_of(FORBIDDEN, job.get("forbidden_folders", []))
     limit_resources(job["memory_mb"], job["cpu_seconds"], job["file_mb"], job.get("processes"))
     if job.get("user"):
         become(*job["user"])

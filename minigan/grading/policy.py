@@ -9,6 +9,8 @@ name, at any depth in the file.
 from __future__ import annotations
 
 import ast
+import importlib.util
+import os
 from pathlib import Path
 
 
@@ -71,3 +73,17 @@ def forbidden_attributes(path: str | Path, names: tuple[str, ...]) -> str | None
     line, name = min(uses)
     return (f"your file uses {name} (line {line}), minigan's own version of what this assignment asks you to "
             f"write, which is not allowed here")
+
+
+def forbidden_folders(forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(folder, name) for the forbidden packages this process can find: the child refuses to read them."""
+    found = []
+    for name in forbidden:
+        top, _, rest = name.partition(".")
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            found.append((os.path.join(location, *rest.split(".")) if rest else location, name))
+    return found

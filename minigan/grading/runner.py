@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import sandbox
+from .policy import forbidden_folders
 from .text import clean
 
 CHILD = Path(__file__).with_name("child.py")
@@ -458,6 +459,7 @@ def run_submission(submission: str | Path, calls: list[dict], arrays: dict[str, 
         return ChildRun(problem=f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB; nothing was run")
     job = {"memory_mb": int(memory_mb), "cpu_seconds": int(timeout) + 5, "file_mb": OUTPUT_FILE_MB,
            "function_class": function_class, "forbidden": list(forbidden),
+           "forbidden_folders": forbidden_folders(forbidden),
            "package_root": str(PACKAGE_ROOT) if function_class else None}
     session = Session(Path(submission), job, timeout, uid)
     record = ChildRun()
