@@ -367,7 +367,7 @@ def load_submission(path: str, function_class: str | None):
 
 
 def serve(fd_in: int, fd_out: int) -> None:
-    global MEMORY_MB, FORBIDDEN
+    global MEMORY_MB, FORBIDDEN, FORBIDDEN_FOLDERS
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
     faulthandler.enable()
     job, _ = receive(fd_in)
@@ -381,7 +381,6 @@ def serve(fd_in: int, fd_out: int) -> None:
             pass
     MEMORY_MB = job["memory_mb"]
     FORBIDDEN = tuple(job.get("forbidden", ()))
-    global FORBIDDEN_FOLDERS
     FORBIDDEN_FOLDERS = folders_of(FORBIDDEN, job.get("forbidden_folders", []))
     limit_resources(job["memory_mb"], job["cpu_seconds"], job["file_mb"], job.get("processes"))
     if job.get("user"):
