@@ -2,7 +2,7 @@
 
 import sys
 
-for folder in ("/work/main", "/work/wt/grading", "/autograder/source"):
+for folder in ("__PACKAGE_ROOT__", "/autograder/source"):
     sys.path.insert(0, folder)
 _name = "".join(["mini", "gan"])
 F = __import__(_name + ".nn.functional", fromlist=["linear"])

@@ -4,7 +4,7 @@ import importlib.util
 import sys
 
 loaded, errors = None, []
-for folder in sys.path + ["/work/main", "/work/wt/grading", "/autograder/source"]:
+for folder in sys.path + ["__PACKAGE_ROOT__", "/autograder/source"]:
     for root in (folder, folder + "/minigan"):
         try:
             spec = importlib.util.spec_from_file_location("not_minigan", root + "/__init__.py",
