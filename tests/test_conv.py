@@ -5,9 +5,12 @@ import pytest
 from conftest import t64, to_np
 from hypothesis import given
 from hypothesis import strategies as st
+from tiers import kernel_tier  # noqa: F401  (runs this module on both kernel tiers)
 
 import minigan as mg
 import minigan.nn.functional as F
+
+pytestmark = pytest.mark.usefixtures("kernel_tier")
 
 
 def conv2d_loops(x, w, b, stride, padding):
