@@ -88,6 +88,10 @@ class Tensor:
     def device(self) -> str:
         return backend.device_of(self.data)
 
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name; ``size`` is NumPy's, a number here too)."""
+        return self.data.size
+
     @property
     def is_leaf(self) -> bool:
         return self.creator is None
