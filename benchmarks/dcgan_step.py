@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict:
             entry["peak_memory_mb"] = peak_memory_mb(name, args.batch, args.device, args.image)
         results["frameworks"][name] = entry
         memory = f", peak memory +{entry['peak_memory_mb']:.0f} MB" if "peak_memory_mb" in entry else ""
-        print(f"  {name:<10} {achieved:6.1f} GFLOP/s = {achieved / rate:5.1%} of the GEMM rate{memory}")
+        print(f"  {name:<17} {achieved:6.1f} GFLOP/s = {achieved / rate:5.1%} of the GEMM rate{memory}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
