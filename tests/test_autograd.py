@@ -239,3 +239,26 @@ def test_detect_anomaly_names_the_function():
     x = mg.tensor([0.0], requires_grad=True)
     with mg.detect_anomaly(), pytest.raises(FloatingPointError, match="Sqrt"):
         mg.sqrt(x).backward()
+
+
+class Scale(mg.Function):
+    """y = c·x for a constant c, declared in __init__;  dx = c g."""
+
+    def __init__(self, c: float):
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, g):
+        return g * self.c
+
+
+def test_function_parameters_are_declared_in_init():
+    x = t64([1.0, -2.0])
+    assert mg.gradcheck(lambda t: Scale.apply(t, c=3.0), (x,))
+    np.testing.assert_array_equal(to_np(Scale(c=2.0)(x)), [2.0, -4.0])
+    with pytest.raises(TypeError):
+        Cube.apply(x, power=3)  # Cube declares no parameters
+    with pytest.raises(TypeError):
+        Scale.apply(x, scale=3.0)  # not the name it declares
