@@ -14,6 +14,7 @@ iterative depth-first search (no recursion, so a chain of 10,000 ops works).
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -183,7 +184,17 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        return cls(**params)(*inputs)
+        try:
+            fn = cls(**params)
+        except TypeError as err:
+            declared = [n for n in inspect.signature(cls).parameters]
+            try:
+                inspect.signature(cls).bind(**params)
+            except TypeError:
+                raise TypeError(f"{cls.__name__} declares the parameters {declared} in its __init__, "
+                                f"got {sorted(params)}") from err
+            raise
+        return fn(*inputs)
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must implement forward(self, *arrays)")

@@ -258,7 +258,7 @@ def test_function_parameters_are_declared_in_init():
     x = t64([1.0, -2.0])
     assert mg.gradcheck(lambda t: Scale.apply(t, c=3.0), (x,))
     np.testing.assert_array_equal(to_np(Scale(c=2.0)(x)), [2.0, -4.0])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"Cube declares the parameters \[\]"):
         Cube.apply(x, power=3)  # Cube declares no parameters
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"Scale declares the parameters \['c'\].*\['scale'\]"):
         Scale.apply(x, scale=3.0)  # not the name it declares
