@@ -128,11 +128,6 @@ def manual_seed(seed: int) -> None:
         _cupy.random.seed(_seed)
 
 
-def numpy_rng() -> np.random.Generator:
-    """The global NumPy generator (seeded by :func:`manual_seed`)."""
-    return _numpy_rng
-
-
 def get_rng_state() -> str:
     """The global generator's state as a JSON string (for checkpoints)."""
     return json.dumps(_numpy_rng.bit_generator.state)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import backend, kernels
 from .autograd import Tensor, no_grad
 
 __all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
@@ -55,13 +55,10 @@ class Optimizer:
         self.param_groups.append({**settings, "params": params})
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients (``.grad = None``) before the next backward."""
+        """Forget the gradients (``.grad = None``) before the next backward (zeros with ``set_to_none=False``)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = Tensor(backend.array_module(p.data).zeros_like(p.data))
+                p.zero_grad(set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient (under ``no_grad``)."""
@@ -189,10 +186,11 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015), exactly as torch.optim.Adam:
+    """Adam (Kingma & Ba, 2015, Algorithm 1), as torch.optim.Adam:
 
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
-        p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+        m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
+        p ← p − lr · m̂ / (√v̂ + eps)
 
     DCGAN uses ``lr=2e-4, betas=(0.5, 0.999)``.
     """
@@ -208,22 +206,42 @@ class Adam(Optimizer):
 
     def update(self, p, grad, state, group):
         xp = backend.array_module(p.data)
-        beta1, beta2 = group["betas"]
         if not state:
             state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * p.data
         state["step"] += 1
+        if kernels.textbook():
+            self.update_textbook(p, grad, state, group)
+        else:
+            self.update_fast(p, grad, state, group)
+
+    @staticmethod
+    def update_textbook(p, grad, state, group):
+        """The algorithm line by line (new arrays for m and v, then the step)."""
+        beta1, beta2 = group["betas"]
+        t = state["step"]
+        state["exp_avg"] = m = beta1 * state["exp_avg"] + (1 - beta1) * grad
+        state["exp_avg_sq"] = v = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        p.data -= group["lr"] * m_hat / (backend.array_module(v).sqrt(v_hat) + group["eps"])
+
+    @staticmethod
+    def update_fast(p, grad, state, group):
+        """The same step, in place through one temporary: with c = √(1 − β₂ᵗ),
+        lr · m̂ / (√v̂ + eps) = lr·c/(1 − β₁ᵗ) · m / (√v + eps·c)."""
+        xp = backend.array_module(p.data)
+        beta1, beta2 = group["betas"]
         m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-        # in place, through one temporary; with c = √(1 − β₂ᵗ) the step is  lr·c/(1 − β₁ᵗ) · m / (√v + eps·c)
         c = math.sqrt(1 - beta2**t)
         tmp = xp.multiply(grad, 1 - beta1)
         m *= beta1
-        m += tmp
+        m += tmp  # m ← β₁·m + (1 − β₁)·g
         xp.multiply(grad, 1 - beta2, out=tmp)
         tmp *= grad
         v *= beta2
-        v += tmp
+        v += tmp  # v ← β₂·v + (1 − β₂)·g²
         xp.sqrt(v, out=tmp)
         tmp += group["eps"] * c
         xp.divide(m, tmp, out=tmp)

@@ -5,9 +5,12 @@ import pytest
 from conftest import t64, to_np
 from hypothesis import given
 from hypothesis import strategies as st
+from tiers import kernel_tier  # noqa: F401  (runs this module on both kernel tiers)
 
 import minigan as mg
 import minigan.nn.functional as F
+
+pytestmark = pytest.mark.usefixtures("kernel_tier")
 
 
 @given(shape=st.sampled_from([(4, 3), (3, 2, 2, 3), (2, 1, 3, 1), (5, 2)]), seed=st.integers(0, 2**16))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ops.conv import conv_output_size, conv_transpose_output_size
 from . import reference
 
 
@@ -108,16 +109,10 @@ class Assignment:
 # ----------------------------------------------------------------------------- output shapes
 
 
-def conv_out_size(size: int, kernel: int, stride: int, padding: int, transposed: bool = False) -> int:
-    """conv2d: (H + 2P − K) // S + 1;  conv_transpose2d: (H − 1)·S − 2P + K."""
-    if transposed:
-        return (size - 1) * stride - 2 * padding + kernel
-    return (size + 2 * padding - kernel) // stride + 1
-
-
 def conv_out_shape(x_shape, w_shape, stride: int, padding: int, transposed: bool = False) -> tuple[int, ...]:
     channels = w_shape[1] if transposed else w_shape[0]
-    h, w = (conv_out_size(n, k, stride, padding, transposed) for n, k in zip(x_shape[2:], w_shape[2:]))
+    size = conv_transpose_output_size if transposed else conv_output_size
+    h, w = (size(n, k, stride, padding) for n, k in zip(x_shape[2:], w_shape[2:]))
     return (x_shape[0], channels, h, w)
 
 

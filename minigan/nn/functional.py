@@ -14,6 +14,7 @@ from ..ops import (
     broadcast_to,
     exp,
     getitem,
+    leaky_relu,
     log,
     logsigmoid,
     matmul,
@@ -26,11 +27,8 @@ from ..ops import (
     tanh,
     var,
 )
-from ..ops import (
-    leaky_relu as _leaky_relu,
-)
 from ..ops.conv import conv2d, conv_transpose2d
-from ..ops.norm import batch_norm_train
+from ..ops.norm import batch_norm
 
 __all__ = [
     "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
@@ -48,47 +46,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else y + bias
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """y = x if x > 0 else negative_slope · x."""
-    return _leaky_relu(x, negative_slope)
-
-
 def _raw(a):
     return a.data if isinstance(a, Tensor) else a
-
-
-def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalisation over (N,) for (N, C) input or (N, H, W) for (N, C, H, W) input.
-
-    Training: normalise with the batch mean and biased variance, and update the running
-    statistics in place with the *unbiased* variance (as PyTorch):
-    running ← (1 − momentum)·running + momentum·batch. Eval: use the running statistics.
-    """
-    if x.ndim not in (2, 4):
-        raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, H, W), got {x.shape}")
-    xp = backend.array_module(x.data)
-    channels = x.shape[1]
-    weight = weight if weight is not None else Tensor(xp.ones(channels, dtype=x.dtype))
-    bias = bias if bias is not None else Tensor(xp.zeros(channels, dtype=x.dtype))
-    if training:
-        count = x.size // channels
-        if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
-                             f"got input of shape {x.shape}")
-        y, batch_mean, batch_var = batch_norm_train(x, weight, bias, eps)
-        if running_mean is not None:
-            rm, rv = _raw(running_mean), _raw(running_var)
-            m = rm.dtype.type(momentum)
-            rm[...] = (1 - m) * rm + m * batch_mean.reshape(-1)
-            rv[...] = (1 - m) * rv + m * batch_var.reshape(-1) * rv.dtype.type(count / (count - 1))
-        return y
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-    shape = (1, channels) + (1,) * (x.ndim - 2)
-    rm, rv = _raw(running_mean), _raw(running_var)
-    inv_std = Tensor((1 / xp.sqrt(rv + rv.dtype.type(eps))).astype(x.dtype).reshape(shape))
-    return (x - Tensor(rm.astype(x.dtype).reshape(shape))) * inv_std * weight.reshape(shape) + bias.reshape(shape)
 
 
 def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -99,7 +58,7 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: 
         raise ValueError(f"layer_norm: input of shape {x.shape} does not end with normalized_shape "
                          f"{normalized_shape}")
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
-    y = (x - mean(x, axes, keepdims=True)) / sqrt(var(x, axes, keepdims=True) + eps)
+    y = (x - mean(x, axes, keepdim=True)) / sqrt(var(x, axes, keepdim=True, correction=0) + eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -167,21 +126,30 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x − log Σ e^x, shifted by the (constant) max for stability."""
-    shift = Tensor(x.data.max(axis=axis, keepdims=True))
-    z = x - shift
-    return z - log(exp(z).sum(axis=axis, keepdims=True))
+def _softmax_dim(dim, axis) -> int:
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("softmax: pass dim or axis, not both")
+        return axis
+    return -1 if dim is None else dim
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    return exp(log_softmax(x, axis))
+def log_softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """x − log Σ_dim e^x, shifted by the (constant) max for stability. ``dim`` defaults to the last."""
+    dim = _softmax_dim(dim, axis)
+    z = x - Tensor(x.data.max(axis=dim, keepdims=True))
+    return z - log(exp(z).sum(dim, keepdim=True))
+
+
+def softmax(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """e^x / Σ_dim e^x (``dim`` defaults to the last)."""
+    return exp(log_softmax(x, dim, axis=axis))
 
 
 def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     """−log softmax(logits)[label] for (N, K) logits and integer labels (N,)."""
     idx = _raw(labels)
     xp = backend.array_module(logits.data)
-    picked = getitem(log_softmax(logits, axis=1), (xp.arange(logits.shape[0]), xp.asarray(idx)))
+    picked = getitem(log_softmax(logits, 1), (xp.arange(logits.shape[0]), xp.asarray(idx)))
     return _reduce(-picked, reduction)
 

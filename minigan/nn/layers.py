@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from ..ops import reshape
+from ..ops import flatten, reshape
+from ..ops.conv import as_pair as _pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -28,13 +29,6 @@ __all__ = [
 def _empty(*shape: int) -> Parameter:
     """A float32 Parameter on the default device, to be filled by an init function."""
     return Parameter(Tensor(backend.array_module().zeros(shape, dtype=np.float32)))
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair
 
 
 def _short(pair: tuple[int, int]):
@@ -290,7 +284,7 @@ class Flatten(Module):
         start, end = self.start_dim % max(x.ndim, 1), self.end_dim % max(x.ndim, 1)
         if start > end:
             raise ValueError(f"{self!r}: start_dim comes after end_dim for input of shape {tuple(x.shape)}")
-        return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+        return flatten(x, start, end)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
