@@ -15,7 +15,8 @@ docs/instructors.md) and load them with load_assignment_file.
 
 from .assignments import ASSIGNMENTS, Assignment, Case, Pair
 from .cli import main_check
-from .grader import Report, grade, grade_function
+from .dispatch import grade
+from .grader import Report, grade_function
 from .reference import from_minigan
 from .spec import load_assignment_file
 

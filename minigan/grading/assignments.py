@@ -206,10 +206,16 @@ def _no_cases(rng):
     return []
 
 
-def _penalty_cases(rng):
-    from .penalty import make_cases
-
-    return make_cases(rng)
+def _penalty_cases(rng: np.random.Generator) -> list[Case]:
+    """The gradient-penalty assignment's inputs: points x, the critic's weights w and output weights v."""
+    specs = [("basic", 4, 3, 5), ("batch of 1", 1, 2, 3), ("one input feature", 5, 1, 4),
+             ("wide critic, large inputs", 6, 4, 8)]
+    cases = []
+    for name, n, d, h in specs:
+        scale = 3.0 if "large" in name else 1.0
+        cases.append(Case(name, {"x": scale * rng.standard_normal((n, d)), "w": rng.standard_normal((d, h)),
+                                 "v": rng.standard_normal(h)}, {}))
+    return cases
 
 
 ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [

@@ -158,7 +158,8 @@ def _jobs(args) -> list[tuple[object, str]]:
 
 
 def _grade_one(assignment, path: str, args, limits: dict):
-    from .grader import grade, grade_function, parse_shapes
+    from .dispatch import grade
+    from .grader import grade_function, parse_shapes
 
     if assignment == "function":
         if not args.inputs:

@@ -116,18 +116,12 @@ class Report:
         return sum(c.weight for c in self.checks)
 
 
-def grade(assignment: str | Assignment, submission: str | Path, *, seed: int = 0, timeout: float = 60.0,
-          memory_mb: int = 4096, uid: int | None = None, problem: str | None = None) -> Report:
-    """Check a student's file for one assignment (all but ``function``; see :func:`grade_function`).
+def grade_pairs(spec: Assignment, submission: str | Path, *, seed: int = 0, timeout: float = 60.0,
+                memory_mb: int = 4096, uid: int | None = None, problem: str | None = None) -> Report:
+    """Check a student's file for an assignment made of forward/backward pairs (see :func:`dispatch.grade`).
 
-    ``assignment`` is a built-in name or an :class:`Assignment` (e.g. from an instructor's file).
     With ``problem`` (e.g. the file is missing) nothing is run and every check fails with it.
     """
-    spec = ASSIGNMENTS[assignment] if isinstance(assignment, str) else assignment
-    if spec is ASSIGNMENTS["gradient_penalty"]:
-        from .penalty import grade_penalty
-
-        return grade_penalty(submission, seed=seed, timeout=timeout, memory_mb=memory_mb, uid=uid, problem=problem)
     cases = spec.make_cases(np.random.default_rng(seed))
     expected = [{name: values for pair in spec.pairs for name, values in _expected(pair, case).items()}
                 for case in cases]

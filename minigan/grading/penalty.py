@@ -36,17 +36,6 @@ FORBIDDEN_ATTRIBUTES = ("softplus", "logsigmoid", "gradient_penalty", "binary_cr
 TOLERANCE = 1e-7
 
 
-def make_cases(rng: np.random.Generator) -> list[Case]:
-    specs = [("basic", 4, 3, 5), ("batch of 1", 1, 2, 3), ("one input feature", 5, 1, 4),
-             ("wide critic, large inputs", 6, 4, 8)]
-    cases = []
-    for name, n, d, h in specs:
-        scale = 3.0 if "large" in name else 1.0
-        cases.append(Case(name, {"x": scale * rng.standard_normal((n, d)), "w": rng.standard_normal((d, h)),
-                                 "v": rng.standard_normal(h)}, {}))
-    return cases
-
-
 def reference_penalty(x: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """P and dP/dW with minigan's own softplus (double backward through minigan's autograd)."""
     import minigan as mg
@@ -73,7 +62,7 @@ def _sigmoid(z):
 
 def grade_penalty(submission: str | Path, *, seed: int = 0, timeout: float = 60.0, memory_mb: int = 4096,
                   uid: int | None = None, problem: str | None = None) -> Report:
-    cases = make_cases(np.random.default_rng(seed))
+    cases = ASSIGNMENTS["gradient_penalty"].make_cases(np.random.default_rng(seed))
     arrays = {f"{k}.{name}": a for k, case in enumerate(cases) for name, a in case.arrays.items()}
     calls = []
     for k in range(len(cases)):
