@@ -58,7 +58,7 @@ def test_tensor_defaults():
 
 @pytest.mark.gpu
 def test_gpu_round_trip_and_gradient():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device="cpu")
     y = x.to("cuda")
     assert y.device == "cuda"
     (y * y).sum().backward()

@@ -57,6 +57,16 @@ def _raw(a):
     return a.data if isinstance(a, Tensor) else a
 
 
+def _running_stats(running_mean, running_var, x: Tensor):
+    """The running statistics as arrays on x's device (they are updated in place, so never copied)."""
+    rm, rv = _raw(running_mean), _raw(running_var)
+    for name, stat in (("running_mean", rm), ("running_var", rv)):
+        if backend.device_of(stat) != x.device:
+            raise ValueError(f"batch_norm: {name} is on {backend.device_of(stat)} but the input is on {x.device}; "
+                             f"create the statistics on the input's device (e.g. mg.zeros(C, device='{x.device}'))")
+    return rm, rv
+
+
 def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalisation over (N,) for (N, C) input or (N, H, W) for (N, C, H, W) input.
@@ -78,7 +88,7 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
                              f"got input of shape {x.shape}")
         y, batch_mean, batch_var = batch_norm_train(x, weight, bias, eps)
         if running_mean is not None:
-            rm, rv = _raw(running_mean), _raw(running_var)
+            rm, rv = _running_stats(running_mean, running_var, x)
             m = rm.dtype.type(momentum)
             rm[...] = (1 - m) * rm + m * batch_mean.reshape(-1)
             rv[...] = (1 - m) * rv + m * batch_var.reshape(-1) * rv.dtype.type(count / (count - 1))
@@ -86,7 +96,7 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm in eval mode needs running_mean and running_var")
     shape = (1, channels) + (1,) * (x.ndim - 2)
-    rm, rv = _raw(running_mean), _raw(running_var)
+    rm, rv = _running_stats(running_mean, running_var, x)
     inv_std = Tensor((1 / xp.sqrt(rv + rv.dtype.type(eps))).astype(x.dtype).reshape(shape))
     return (x - Tensor(rm.astype(x.dtype).reshape(shape))) * inv_std * weight.reshape(shape) + bias.reshape(shape)
 
@@ -120,12 +130,18 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 def embedding(indices, weight: Tensor) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices``."""
     idx = _raw(indices)
+    check_embedding_indices(idx, weight.shape[0])
+    return getitem(weight, idx)
+
+
+def check_embedding_indices(idx, num_embeddings: int) -> None:
+    """Integer indices in [0, num_embeddings). The range is checked for host indices only: on the device it
+    would copy to the host at every call (nn.Embedding checks host indices before moving them)."""
     if np.dtype(idx.dtype).kind not in "iu":
         raise TypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= weight.shape[0]):
-        raise ValueError(f"embedding: indices must be in [0, {weight.shape[0]}), got range "
+    if not backend.is_cupy_array(idx) and idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_embeddings):
+        raise ValueError(f"embedding: indices must be in [0, {num_embeddings}), got range "
                          f"[{int(idx.min())}, {int(idx.max())}]")
-    return getitem(weight, idx)
 
 
 def interpolate(x: Tensor, scale_factor: int = 2, mode: str = "nearest") -> Tensor:

@@ -10,7 +10,8 @@ class ReLU(Function):
     """y = max(a, 0);  da = g · [a > 0]."""
 
     def forward(self, a):
-        return array_module(a).maximum(a, 0)
+        xp = array_module(a)
+        return xp.maximum(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
 
     def backward(self, g):
         a = self.inputs[0].data
@@ -26,11 +27,11 @@ class LeakyReLU(Function):
     """
 
     def forward(self, a):
-        dtype = a.dtype.type
-        self.scale = (a > 0).astype(a.dtype)
+        xp, dtype = array_module(a), a.dtype.type
+        self.scale = xp.greater(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
         self.scale *= dtype(1 - self.negative_slope)
         self.scale += dtype(self.negative_slope)
-        return a * self.scale
+        return xp.multiply(a, self.scale, out=xp.empty_like(a))
 
     def backward(self, g):
         return LeakyReLUGrad.apply(g, scale=self.scale)
@@ -41,7 +42,7 @@ class LeakyReLUGrad(Function):
     so it is its own adjoint."""
 
     def forward(self, g):
-        return g * self.scale
+        return array_module(g).multiply(g, self.scale, out=array_module(g).empty_like(self.scale))
 
     def backward(self, gg):
         return LeakyReLUGrad.apply(gg, scale=self.scale)

@@ -40,10 +40,11 @@ class BatchNormTrain(Function):
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
         self.mean = x.mean(axis=axes, keepdims=True)
-        self.centred = x - self.mean  # kept for the backward: x̂ = (x − μ) / σ is never stored
+        # results in x's memory order (channels-last after a convolution, see conv.channels_first)
+        self.centred = xp.subtract(x, self.mean, out=xp.empty_like(x))  # kept for the backward (x̂ is not)
         self.var = (_sum_of_products(self.centred, self.centred) / (x.size // x.shape[1])).reshape(shape)
         self.inv_std = 1 / xp.sqrt(self.var + x.dtype.type(self.eps))
-        y = self.centred * (gamma.reshape(shape) * self.inv_std)
+        y = xp.multiply(self.centred, gamma.reshape(shape) * self.inv_std, out=xp.empty_like(x))
         y += beta.reshape(shape)
         return y
 
@@ -70,7 +71,7 @@ class BatchNormTrain(Function):
         sum_g = g.sum(axis=_stat_axes(g.ndim), keepdims=True)
         sum_g_centred = _sum_of_products(g, self.centred).reshape(gamma.shape)
         scale = gamma * self.inv_std
-        gx = g * scale
+        gx = array_module(g).multiply(g, scale, out=array_module(g).empty_like(self.centred))
         gx -= self.centred * (scale * self.inv_std * self.inv_std * (sum_g_centred / m))
         gx -= scale * (sum_g / m)
         return Tensor(gx), Tensor((sum_g_centred * self.inv_std).reshape(-1)), Tensor(sum_g.reshape(-1))

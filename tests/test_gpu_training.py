@@ -1,0 +1,78 @@
+"""Training on the GPU (CuPy, or the strict stand-in with MINIGAN_FAKE_CUPY=1): exact resume and no host syncs.
+
+    MINIGAN_FAKE_CUPY=1 MINIGAN_BACKEND=cupy python -m pytest tests/test_gpu_training.py
+"""
+
+import collections
+
+import numpy as np
+import pytest
+from conftest import STAND_IN
+
+import minigan as mg
+from minigan.gan.train import TrainConfig, Trainer, default_config
+
+pytestmark = pytest.mark.gpu
+
+
+def mlp_ring8(steps, **overrides):
+    settings = dict(width=16, depth=2, nz=4, batch_size=32, log_every=3, sample_every=10_000,
+                    checkpoint_every=10_000, eval_samples=0, lr_decay=False, device="cuda")
+    settings.update(overrides)
+    return default_config(data="ring8", loss="nonsaturating", steps=steps, **settings)
+
+
+def dcgan_wgan_gp_sn(steps, **overrides):
+    settings = dict(model="dcgan", width=4, nz=8, batch_size=8, spectral_norm=True, n_critic=2, log_every=3,
+                    sample_every=10_000, checkpoint_every=10_000, eval_samples=0, lr_decay=False, device="cuda")
+    settings.update(overrides)
+    return default_config(data="digits", loss="wgan-gp", steps=steps, **settings)
+
+
+def weights(trainer) -> dict:
+    out = {}
+    for name in ("G", "D"):
+        out.update({f"{name}.{k}": mg.backend.to_numpy(v) for k, v in getattr(trainer, name).state_dict().items()})
+    return out
+
+
+@pytest.mark.parametrize("config", [mlp_ring8, dcgan_wgan_gp_sn], ids=["mlp-ring8", "dcgan-wgan-gp-sn"])
+def test_resume_on_the_device_is_bit_identical(tmp_path, config):
+    """N straight steps on --device cuda == N/2 steps, a checkpoint, a resume, N/2 more: identical weights."""
+    n = 6
+    straight = Trainer.from_config(config(n), str(tmp_path / "straight"), progress=False)
+    straight.fit()
+    assert next(straight.G.parameters()).device == "cuda"
+    Trainer.from_config(config(n // 2), str(tmp_path / "halves"), progress=False).fit()
+    resumed = Trainer.resume(str(tmp_path / "halves"), progress=False, steps=n)
+    assert resumed.step == n // 2
+    resumed.fit()
+    a, b = weights(straight), weights(resumed)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_train_config_follows_the_backend():
+    assert TrainConfig().device == mg.backend.default_device()
+    assert default_config(data="ring8").device == mg.backend.default_device()
+
+
+@pytest.mark.skipif(not STAND_IN, reason="the copy trace is the stand-in's (MINIGAN_FAKE_CUPY=1)")
+def test_no_device_to_host_copy_inside_the_step_beyond_logging():
+    """Over a DCGAN run (WGAN-GP, spectral norm), the only device→host copies are the log fetches."""
+    from cupy import _stand_in
+
+    steps, log_every = 6, 3
+    trainer = Trainer.from_config(dcgan_wgan_gp_sn(steps, log_every=log_every), None, progress=False)
+    with _stand_in.trace_copies() as trace:
+        for _ in range(log_every - 1):  # the steps between two logs: not one copy
+            trainer.train_step()
+            trainer.step += 1
+    assert trace == []
+    trainer = Trainer.from_config(dcgan_wgan_gp_sn(steps, log_every=log_every), None, progress=False)
+    with _stand_in.trace_copies() as trace:
+        trainer.fit()
+    sites = collections.Counter((where, function) for _, where, function in trace)
+    assert sites and all(function == "_log" for _, function in sites), sites
+    assert sum(sites.values()) == steps // log_every * len(sites)  # the same fetch once per log
