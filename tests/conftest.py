@@ -48,3 +48,12 @@ def t64(array, requires_grad=True):
 
 def to_np(x):
     return mg.backend.to_numpy(x)
+
+
+def on_device(array, like=None):
+    """A host array copied to the device of ``like`` (a tensor or an array), else to the default device."""
+    if like is None:
+        device = mg.backend.default_device()
+    else:
+        device = mg.backend.device_of(like.data if isinstance(like, mg.Tensor) else like)
+    return mg.backend.to_device(np.asarray(array), device)

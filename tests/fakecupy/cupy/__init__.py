@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as _np
 
 from . import _stand_in
+
+__version__ = "0+stand-in"
 from ._stand_in import device_only, wrap
 
 
