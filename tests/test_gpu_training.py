@@ -10,7 +10,8 @@ import pytest
 from conftest import STAND_IN
 
 import minigan as mg
-from minigan.gan.train import TrainConfig, Trainer, default_config
+from minigan.gan.config import TrainConfig, default_config
+from minigan.gan.run import Trainer
 
 pytestmark = pytest.mark.gpu
 

@@ -82,7 +82,7 @@ def test_batch_norm1d(shape, training, affine):
 @given(shape=st.sampled_from([(2, 2, 2, 2), (1, 3, 2, 1), (3, 1, 1, 2)]), training=st.booleans())
 def test_batch_norm2d(shape, training):
     layer = nn.BatchNorm2d(shape[1]).train(training)
-    layer.weight.data[...] = on_device(np.arange(1, shape[1] + 1), layer.weight)  # not just 1: checks the weight's gradient path
+    layer.weight.data[...] = on_device(np.arange(1, shape[1] + 1), layer.weight)  # not 1: tests the weight gradient
     assert layer(mg.randn(*shape)).shape == shape
     assert gradcheck_layer(layer, rand64(*shape))
 
