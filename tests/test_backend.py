@@ -86,3 +86,28 @@ def test_malloc_tuning_is_on_for_glibc_and_can_be_switched_off():
     assert off.stdout.strip() == "False"
     if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
         assert on == "True"
+
+
+@pytest.mark.gpu
+def test_constants_follow_the_tensors_or_the_default_device():
+    mg.use_backend("cupy")
+    try:
+        assert mg.exp([0.0, 1.0]).device == "cuda"  # no tensor among the inputs: the default device
+        cupy = backend._load_cupy()
+        assert mg.exp(cupy.asarray([0.0, 1.0])).device == "cuda"  # a device array stays there
+        assert (mg.tensor([1.0], device="cpu") + [2.0]).device == "cpu"
+        with pytest.raises(RuntimeError, match="same device"):
+            mg.tensor([1.0], device="cpu") + cupy.asarray([2.0])
+    finally:
+        mg.use_backend(os.environ.get("MINIGAN_BACKEND", "numpy"))
+
+
+@pytest.mark.gpu
+def test_clip_and_where_differentiate_on_the_device():
+    x = mg.tensor([-2.0, 0.5, 3.0], requires_grad=True, device="cuda")
+    mg.clip(x, -1.0, 1.0).sum().backward()
+    assert x.grad.device == "cuda"
+    np.testing.assert_array_equal(to_np(x.grad), [0, 1, 0])
+    x.grad = None
+    mg.where(np.array([True, False, True]), x, 2 * x).sum().backward()  # a host condition joins the device
+    np.testing.assert_array_equal(to_np(x.grad), [1, 2, 1])

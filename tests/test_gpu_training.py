@@ -4,6 +4,9 @@
 """
 
 import collections
+import os
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -77,3 +80,47 @@ def test_no_device_to_host_copy_inside_the_step_beyond_logging():
     sites = collections.Counter((where, function) for _, where, function in trace)
     assert sites and all(function == "_log" for _, function in sites), sites
     assert sum(sites.values()) == steps // log_every * len(sites)  # the same fetch once per log
+
+
+@pytest.mark.real_gpu
+def test_a_dcgan_step_is_faster_on_the_gpu_than_on_the_cpu():
+    """Speed only means something on a real GPU: skipped on the stand-in."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+    import dcgan_step
+
+    def median_seconds(step, n=5):
+        step()  # warm-up: CuPy compiles its kernels on first use
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        return sorted(times)[n // 2]
+
+    gpu = median_seconds(dcgan_step.minigan_step(256, "cuda"))
+    cpu = median_seconds(dcgan_step.minigan_step(256, "cpu"), n=3)
+    assert gpu < cpu, f"DCGAN step at batch 256: {gpu * 1e3:.1f} ms on the GPU, {cpu * 1e3:.1f} ms on the CPU"
+
+
+@pytest.mark.skipif(not STAND_IN, reason="the copy trace and the memory order are the stand-in's")
+def test_layers_keep_channels_last_and_make_no_host_copies():
+    """Conv → BN → LeakyReLU → Conv, spectral norm, embedding: no host copy, and the activation between the
+    convolutions stays channels-last in memory (CuPy's own elementwise results would be C-ordered)."""
+    from cupy import _stand_in
+
+    from minigan.nn.utils import spectral_norm
+
+    layers = [spectral_norm(mg.nn.Conv2d(3, 8, 4, 2, 1)).to("cuda"), mg.nn.BatchNorm2d(8).to("cuda"),
+              mg.nn.LeakyReLU(0.2)]
+    embed = mg.nn.Embedding(10, 4).to("cuda")
+    x = mg.randn(2, 3, 8, 8, device="cuda", requires_grad=True)
+    with _stand_in.trace_copies() as trace:
+        h = x
+        for layer in layers:
+            h = layer(h)
+        e = embed(mg.tensor(np.array([1, 2, 9]), device="cuda"))
+        (h.sum() + e.sum()).backward()
+    assert trace == []
+    assert h.data.transpose(0, 2, 3, 1).flags.c_contiguous  # (N, C, H, W) stored as (N, H, W, C)
+    with pytest.raises(ValueError, match="indices must be in"):
+        embed(np.array([10]))  # host indices are checked before they move
