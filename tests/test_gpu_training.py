@@ -16,8 +16,6 @@ import minigan as mg
 from minigan.gan.config import TrainConfig, default_config
 from minigan.gan.run import Trainer
 
-pytestmark = pytest.mark.gpu
-
 
 def mlp_ring8(steps, **overrides):
     settings = dict(width=16, depth=2, nz=4, batch_size=32, log_every=3, sample_every=10_000,
@@ -40,6 +38,7 @@ def weights(trainer) -> dict:
     return out
 
 
+@pytest.mark.gpu
 @pytest.mark.parametrize("config", [mlp_ring8, dcgan_wgan_gp_sn], ids=["mlp-ring8", "dcgan-wgan-gp-sn"])
 def test_resume_on_the_device_is_bit_identical(tmp_path, config):
     """N straight steps on --device cuda == N/2 steps, a checkpoint, a resume, N/2 more: identical weights."""
