@@ -7,6 +7,7 @@ CuPy is optional: it is imported the first time a GPU is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -68,6 +69,21 @@ def use_backend(name: str) -> None:
 
 def default_device() -> str:
     return _default_device
+
+
+@contextlib.contextmanager
+def using_device(device: str):
+    """``with using_device("cpu"):`` new tensors, and the random draws that fill them, go to ``device``
+    inside the block (as ``with torch.device(...)``); the default device is restored after it."""
+    global _default_device
+    device = _normalise_device(device)
+    if device == "cuda":
+        _load_cupy()
+    previous, _default_device = _default_device, device
+    try:
+        yield
+    finally:
+        _default_device = previous
 
 
 def is_cupy_array(x: Any) -> bool:

@@ -121,3 +121,12 @@ def test_clip_and_where_differentiate_on_the_device():
     x.grad = None
     mg.where(np.array([True, False, True]), x, 2 * x).sum().backward()  # a host condition joins the device
     np.testing.assert_array_equal(to_np(x.grad), [1, 2, 1])
+
+
+def test_using_device_sets_the_default_device_inside_the_block_only():
+    before = backend.default_device()
+    with backend.using_device("cpu"):
+        assert mg.zeros(2).device == "cpu" and backend.default_device() == "cpu"
+    assert backend.default_device() == before
+    with pytest.raises(ValueError, match="unknown device"), backend.using_device("tpu"):
+        pass
