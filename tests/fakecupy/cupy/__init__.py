@@ -17,6 +17,9 @@ where minigan's correctness depends on it:
 - every device→host copy (``.get()``, ``float()``, ``bool()``, ``.item()``, ``repr``...) can be traced
   with the minigan file:line that caused it: ``cupy._stand_in.trace_copies()``.
 
+Stricter than CuPy in one place: an out-of-bounds integer index raises ``IndexError`` (NumPy's rule) where
+CuPy wraps around silently, so a missing range check shows up here instead of as wrong numbers on a GPU.
+
 What it does not model: numerics (results are NumPy's, bit for bit; cuBLAS and CUDA reductions differ
 in the last bits, and CuPy's random streams differ from NumPy's), speed, memory (no device memory
 limit or pool), asynchrony and streams (every op is done at once), several devices, and most of CuPy's
