@@ -233,16 +233,24 @@ class Function:
 
 
 def _as_tensors(inputs: Sequence[Any]) -> list[Tensor]:
-    """Wrap Python scalars and raw arrays as constant tensors, matching the tensors' dtype and device."""
+    """Wrap Python scalars and raw arrays as constant tensors, matching the tensors' dtype and device.
+
+    With no tensor among the inputs, arrays keep their device and Python numbers or lists go to the
+    default device. A device array next to host tensors is left as it is, for the device check below.
+    """
     like = next((x for x in inputs if isinstance(x, Tensor)), None)
     if like is None:
-        return [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs]
+        return [x if isinstance(x, Tensor) else Tensor(x if isinstance(x, np.ndarray) or backend.is_cupy_array(x)
+                                                       else backend.array_module().asarray(x)) for x in inputs]
     tensors = []
     for x in inputs:
         if not isinstance(x, Tensor):
-            array = x if backend.is_cupy_array(x) else np.asarray(x)
-            dtype = like.dtype if like.dtype.kind == "f" and array.dtype.kind in "biuf" else None
-            x = Tensor(backend.array_module(like.data).asarray(array, dtype=dtype))
+            if backend.is_cupy_array(x) and like.device == "cpu":
+                x = Tensor(x)
+            else:
+                array = x if backend.is_cupy_array(x) else np.asarray(x)
+                dtype = like.dtype if like.dtype.kind == "f" and array.dtype.kind in "biuf" else None
+                x = Tensor(backend.array_module(like.data).asarray(array, dtype=dtype))
         tensors.append(x)
     if backend.cupy_loaded():  # only then can two devices meet
         devices = {t.device for t in tensors}

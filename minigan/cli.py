@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr-decay", action=argparse.BooleanOptionalAction,
                        help="decay the learning rates linearly to 0 over the steps")
     train.add_argument("--seed", type=int, help="default: 0")
-    train.add_argument("--device", choices=("cpu", "cuda"), help="default: cpu")
+    train.add_argument("--device", choices=("cpu", "cuda"),
+                       help="default: cuda under MINIGAN_BACKEND=cupy, else cpu")
     train.add_argument("--out", help="run directory (default: runs/<model>-<data>..., runs/dcgan for the default)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.add_argument("--sample-every", type=int, help="write samples.png every N steps")

@@ -35,7 +35,8 @@ pytestmark = ROOT_ONLY
 def _grade(fixture: str | Path, folder: Path, *extra: str, env: dict | None = None) -> dict:
     """``python -m minigan check linear FIXTURE --json folder/results.json``; the outcome and results.json."""
     path = fixture if isinstance(fixture, Path) else FIXTURES / f"{fixture}.py"
-    if path.is_file() and "__PACKAGE_ROOT__" in path.read_text():  # the attacker knows where the checker's package lives
+    # the attacker knows where the checker's package lives
+    if path.is_file() and "__PACKAGE_ROOT__" in path.read_text():
         source = path.read_text().replace("__PACKAGE_ROOT__", str(PACKAGE_ROOT))
         path = folder / "submission" / path.name
         path.parent.mkdir(exist_ok=True)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 from typing import Any
 
+from .. import backend
 from ..data import DIGITS_SIZES, TOY_DATASETS, dataset_names
 from .losses import LOSSES, PROBABILITY_LOSSES
 
@@ -55,7 +56,7 @@ class TrainConfig:
     ema: bool = False                 # keep an exponential moving average of G's weights
     ema_decay: float = 0.999
     seed: int = 0
-    device: str = "cpu"
+    device: str = dataclasses.field(default_factory=backend.default_device)  # cpu | cuda; MINIGAN_BACKEND's
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500

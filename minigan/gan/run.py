@@ -149,7 +149,8 @@ class Trainer:
         """Seed everything with ``config.seed``, load the data, build the family's models and the trainer."""
         manual_seed(config.seed)
         dataset = load_dataset(config.data, rng=np.random.default_rng([config.seed, 0]))
-        G, D = get_family(config.model).build(config, dataset)
+        with backend.using_device(config.device):  # initialised from the run's device stream, whatever the backend
+            G, D = get_family(config.model).build(config, dataset)
         return cls(G, D, dataset, config, out_dir=out_dir, progress=progress, resume=resume)
 
     @classmethod

@@ -79,12 +79,18 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 def embedding(indices, weight: Tensor) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices``."""
     idx = _raw(indices)
+    check_embedding_indices(idx, weight.shape[0])
+    return getitem(weight, idx)
+
+
+def check_embedding_indices(idx, num_embeddings: int) -> None:
+    """Integer indices in [0, num_embeddings). The range is checked for host indices only: on the device it
+    would copy to the host at every call (nn.Embedding checks host indices before moving them)."""
     if np.dtype(idx.dtype).kind not in "iu":
         raise TypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= weight.shape[0]):
-        raise ValueError(f"embedding: indices must be in [0, {weight.shape[0]}), got range "
+    if not backend.is_cupy_array(idx) and idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_embeddings):
+        raise ValueError(f"embedding: indices must be in [0, {num_embeddings}), got range "
                          f"[{int(idx.min())}, {int(idx.max())}]")
-    return getitem(weight, idx)
 
 
 def interpolate(x: Tensor, scale_factor: int = 2, mode: str = "nearest") -> Tensor:

@@ -319,6 +319,8 @@ class Embedding(Module):
 
     def forward(self, indices) -> Tensor:
         if not isinstance(indices, Tensor):
+            if not backend.is_cupy_array(indices):
+                F.check_embedding_indices(np.asarray(indices), self.num_embeddings)  # on the host, before the move
             indices = Tensor(backend.array_module(self.weight.data).asarray(indices))
         return F.embedding(indices, self.weight)
 

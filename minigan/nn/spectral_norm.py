@@ -23,9 +23,9 @@ from .module import Module
 
 
 def _normalize(v, eps: float):
-    """v / max(‖v‖, eps)."""
+    """v / max(‖v‖, eps), on v's device (no copy of the norm to the host)."""
     xp = backend.array_module(v)
-    return v / max(float(xp.linalg.norm(v)), eps)
+    return v / xp.maximum(xp.linalg.norm(v), v.dtype.type(eps))
 
 
 class SpectralNorm:

@@ -26,7 +26,8 @@ class ReLU(Function):
     """y = max(a, 0);  da = g · [a > 0]."""
 
     def forward(self, a):
-        return array_module(a).maximum(a, 0)
+        xp = array_module(a)
+        return xp.maximum(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
 
     def backward(self, g):
         return g * Step.apply(self.inputs[0])
@@ -68,13 +69,13 @@ class LeakyReLU(Function):
         self.scale = None
 
     def forward(self, a):
-        s = a.dtype.type(self.negative_slope)
+        xp, s = array_module(a), a.dtype.type(self.negative_slope)
         if kernels.textbook():
-            return array_module(a).where(a > 0, a, s * a)
-        self.scale = (a > 0).astype(a.dtype)
+            return xp.where(a > 0, a, s * a)
+        self.scale = xp.greater(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
         self.scale *= 1 - s
         self.scale += s
-        return a * self.scale
+        return xp.multiply(a, self.scale, out=xp.empty_like(a))
 
     def backward(self, g):
         return g * LeakyReLUSlope.apply(self.inputs[0], negative_slope=self.negative_slope, scale=self.scale)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
+from .. import backend, kernels
 from ..autograd import Function, Tensor
 from ..backend import array_module
 from .shape import sum_to, swapaxes
@@ -220,11 +220,10 @@ class Clip(Function):
 
     def backward(self, g):
         a = self.inputs[0].data
-        inside = np.ones((), dtype=bool)
-        if self.low is not None:
-            inside = inside & (a >= self.low)
-        if self.high is not None:
-            inside = inside & (a <= self.high)
+        if self.low is not None and self.high is not None:
+            inside = (a >= self.low) & (a <= self.high)
+        else:
+            inside = a >= self.low if self.low is not None else a <= self.high
         return g * inside.astype(a.dtype)
 
 
@@ -256,7 +255,10 @@ class Where(Function):
 def where(cond, a, b) -> Tensor:
     """Elementwise choice; ``cond`` is a boolean array or tensor (no gradient flows into it)."""
     cond = cond.data if isinstance(cond, Tensor) else cond
-    return Where.apply(a, b, cond=cond)
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    device = like.device if like is not None else backend.device_of(cond) if backend.is_cupy_array(cond) \
+        else backend.default_device()
+    return Where.apply(a, b, cond=backend.to_device(cond, device))  # the condition joins the data's device
 
 
 class Cast(Function):

@@ -63,8 +63,10 @@ def channels_last(x, padding=(0, 0)):
 def channels_first(y, shape_nhw):
     """(N·H·W, C) rows → an (N, C, H, W) *view*, stored channels-last.
 
-    No copy: elementwise ops keep this memory order (NumPy's order="K"), so the next convolution finds
-    its input already channels-last, and the layout between layers costs nothing.
+    No copy: the ops between layers (batch norm, ReLU, LeakyReLU and their backwards) write their results
+    into ``empty_like`` of their input, which keeps this memory order on both backends (NumPy's own
+    elementwise results would keep it too, CuPy's are C-ordered), so the next convolution finds its input
+    already channels-last, and the layout between layers costs nothing.
     """
     n, h, w = shape_nhw
     return y.reshape(n, h, w, -1).transpose(0, 3, 1, 2)

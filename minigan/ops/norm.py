@@ -14,7 +14,7 @@ two sums per channel (fewer passes over the data).
 
 from __future__ import annotations
 
-from .. import kernels
+from .. import backend, kernels
 from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
 from .reduce import mean, sum
@@ -49,7 +49,9 @@ class BatchNormTrain(Function):
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
         self.mean = x.mean(axis=axes, keepdims=True)
-        self.centred = x - self.mean  # c = x − μ, kept for the fast backward: x̂ = c / σ is never stored
+        # c = x − μ, kept for the fast backward (x̂ = c / σ is never stored); results keep x's memory order
+        # (channels-last after a convolution, see conv.channels_first)
+        self.centred = xp.subtract(x, self.mean, out=xp.empty_like(x))
         if kernels.textbook():
             self.var = (self.centred * self.centred).mean(axis=axes, keepdims=True)
         else:
@@ -57,7 +59,7 @@ class BatchNormTrain(Function):
         self.inv_std = 1 / xp.sqrt(self.var + x.dtype.type(self.eps))
         if kernels.textbook():
             return gamma.reshape(shape) * (self.centred * self.inv_std) + beta.reshape(shape)
-        y = self.centred * (gamma.reshape(shape) * self.inv_std)
+        y = xp.multiply(self.centred, gamma.reshape(shape) * self.inv_std, out=xp.empty_like(x))
         y += beta.reshape(shape)
         return y
 
@@ -86,7 +88,7 @@ class BatchNormTrain(Function):
         sum_g = g.sum(axis=_stat_axes(g.ndim), keepdims=True)
         sum_g_centred = _sum_of_products(g, self.centred).reshape(gamma.shape)
         scale = gamma * self.inv_std
-        gx = g * scale
+        gx = array_module(g).multiply(g, scale, out=array_module(g).empty_like(self.centred))
         gx -= self.centred * (scale * self.inv_std * self.inv_std * (sum_g_centred / m))
         gx -= scale * (sum_g / m)
         return Tensor(gx), Tensor((sum_g_centred * self.inv_std).reshape(-1)), Tensor(sum_g.reshape(-1))
@@ -94,6 +96,16 @@ class BatchNormTrain(Function):
 
 def _raw(a):
     return a.data if isinstance(a, Tensor) else a
+
+
+def _running_stats(running_mean, running_var, x: Tensor):
+    """The running statistics as arrays on x's device (they are updated in place, so never copied)."""
+    rm, rv = _raw(running_mean), _raw(running_var)
+    for name, stat in (("running_mean", rm), ("running_var", rv)):
+        if backend.device_of(stat) != x.device:
+            raise ValueError(f"batch_norm: {name} is on {backend.device_of(stat)} but the input is on {x.device}; "
+                             f"create the statistics on the input's device (e.g. mg.zeros(C, device='{x.device}'))")
+    return rm, rv
 
 
 def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -119,7 +131,7 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
         fn = BatchNormTrain(eps=eps)
         y = fn(x, weight, bias)
         if running_mean is not None:
-            rm, rv = _raw(running_mean), _raw(running_var)
+            rm, rv = _running_stats(running_mean, running_var, x)
             m = rm.dtype.type(momentum)
             rm[...] = (1 - m) * rm + m * fn.mean.reshape(-1)
             rv[...] = (1 - m) * rv + m * fn.var.reshape(-1) * rv.dtype.type(count / (count - 1))
@@ -127,6 +139,6 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None = Non
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm in eval mode needs running_mean and running_var")
     shape = (1, channels) + (1,) * (x.ndim - 2)
-    rm, rv = _raw(running_mean), _raw(running_var)
+    rm, rv = _running_stats(running_mean, running_var, x)
     inv_std = Tensor((1 / xp.sqrt(rv + rv.dtype.type(eps))).astype(x.dtype).reshape(shape))
     return (x - Tensor(rm.astype(x.dtype).reshape(shape))) * inv_std * weight.reshape(shape) + bias.reshape(shape)
