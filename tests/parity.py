@@ -49,7 +49,7 @@ def parity(shapes, fn, torch_fn=None, *, low: float = -2.0, high: float = 2.0, g
         return out
     head, head_ref = outs[0], refs[0]  # the differentiable output (for max(dim): the values)
     v = rng.standard_normal(tuple(head.shape))
-    (head * mg.tensor(v, dtype="float64")).sum().backward()
+    (head * mg.tensor(v, dtype="float64", device=head.device)).sum().backward()
     (head_ref * torch.tensor(v)).sum().backward()
     for i, (a, b) in enumerate(zip(ours, theirs)):
         if b.grad is None:

@@ -4,6 +4,7 @@ DEPARTURES with the test that covers them instead. Skips without PyTorch."""
 
 import numpy as np
 import pytest
+from conftest import on_device
 from parity import parity
 
 import minigan as mg
@@ -12,7 +13,7 @@ import minigan.nn.functional as F
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-CONSTANT = np.random.default_rng(5).standard_normal((3, 4))  # a NumPy array on the left of @
+CONSTANT = np.random.default_rng(5).standard_normal((3, 4))  # an array (on the tensor's device) on the left of @
 
 # name → list of parity calls (shapes, fn[, torch_fn][, options])
 METHODS = {
@@ -79,7 +80,7 @@ METHODS = {
     "__rpow__": [([(3, 4)], lambda x: 2 ** x)],
     "__matmul__": [([(3, 4), (4, 2)], lambda x, y: x @ y), ([(2, 3, 4), (4,)], lambda x, y: x @ y),
                    ([(4,), (4, 5)], lambda x, y: x @ y), ([(3, 1), (1, 4)], lambda x, y: x @ y)],
-    "__rmatmul__": [([(4, 2)], lambda x: CONSTANT @ x, lambda x: torch.tensor(CONSTANT) @ x)],
+    "__rmatmul__": [([(4, 2)], lambda x: on_device(CONSTANT, x) @ x, lambda x: torch.tensor(CONSTANT) @ x)],
     "__getitem__": [([(4, 5)], lambda x: x[1:, ::2]), ([(4, 5)], lambda x: x[[0, 2, 2]]),
                     ([(4, 5)], lambda x: x[..., 1]), ([(4, 5)], lambda x: x[None, 2])],
 }
@@ -117,7 +118,7 @@ def test_comparison_matches_pytorch(name):
 
 def test_attributes_match_pytorch():
     a = np.random.default_rng(0).standard_normal((2, 3))
-    x, t = mg.tensor(a, dtype="float64"), torch.tensor(a)
+    x, t = mg.tensor(a, dtype="float64", device="cpu"), torch.tensor(a)
     assert x.device == str(t.device) and str(x.dtype) == str(t.dtype).replace("torch.", "")
     assert x.ndim == t.ndim and x.shape == tuple(t.shape) and x.numel() == t.numel()
     assert x.is_leaf and (x * 2).is_leaf == (t * 2).is_leaf
@@ -157,6 +158,8 @@ def _bn(F_, x, w, b, training):
     rm, rv = np.zeros(3), np.ones(3)
     if F_ is TF:
         rm, rv = torch.tensor(rm), torch.tensor(rv)
+    else:
+        rm, rv = on_device(rm, x), on_device(rv, x)
     return F_.batch_norm(x, rm, rv, w, b, training=training, momentum=0.1, eps=1e-5)
 
 

@@ -89,7 +89,7 @@ def test_softmax_takes_dim():
 
 
 def test_to_takes_a_dtype():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device="cpu")
     y = x.to("float64")
     assert y.dtype == np.float64 and x.dtype == np.float32
     assert x.to(np.float64).dtype == np.float64 and x.to(dtype="float64").dtype == np.float64
