@@ -48,11 +48,12 @@ def sum(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """Σ a / n over ``axes``; nan where n = 0 (the mean of nothing), as in NumPy and PyTorch."""
     axes = _normalise_axis(axis, a.ndim)
     count = 1
     for i in axes:
         count *= a.shape[i]
-    return sum(a, axes, keepdims) * (1.0 / count)
+    return sum(a, axes, keepdims) * (1.0 / count if count else float("nan"))
 
 
 def var(a: Tensor, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
