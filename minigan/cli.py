@@ -116,8 +116,8 @@ def _printable_streams() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .data import dataset_names
-    from .gan.models import MODELS
-    from .gan.train import LOSSES
+    from .gan.families import FAMILIES
+    from .gan.losses import LOSSES
 
     parser = _Parser(prog="minigan", description="A from-scratch NumPy engine for teaching GANs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -125,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train", help="train a GAN (with no options: a DCGAN on the bundled digits)",
         description="Train a GAN. Every option has a default chosen for the data (see "
-                    "minigan.gan.train.default_config); the run's files go to --out.")
-    train.add_argument("--model", choices=MODELS, help="default: dcgan for images, mlp for toy data")
+                    "minigan.gan.default_config); the run's files go to --out.")
+    train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
     train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
     train.add_argument("--steps", type=_POSITIVE, help="generator updates")
@@ -245,7 +245,7 @@ def _history_end(path: str) -> int | None:
 
 def _check_resume(out: str, given: dict) -> tuple[int, int]:
     """Refuse a resume that would lose or mix things; returns (steps done, steps wanted)."""
-    from .gan.train import TrainConfig
+    from .gan import TrainConfig
 
     path = os.path.join(out, "checkpoint.npz")
     if not os.path.isfile(path):
@@ -310,7 +310,7 @@ def _policy_inputs(trainer):
 
 def _train(args, program: bool) -> int:
     from . import threads
-    from .gan.train import Trainer, TrainingDiverged, default_config
+    from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
     config = default_config(**{"loss": "nonsaturating", "data": "digits16", **given})
@@ -395,7 +395,7 @@ def _available_memory() -> int | None:
 
 def _sample(args) -> int:
     from . import viz
-    from .gan.train import generate_samples, load_generator
+    from .gan import get_family, load_generator
 
     extension = os.path.splitext(args.out)[1].lower()
     if extension not in SAMPLE_FORMATS:
@@ -411,12 +411,13 @@ def _sample(args) -> int:
         raise CommandError(f"--n {args.n} samples of shape {shape} need about {need / 2**30:.1f} GiB of memory; "
                            f"{free / 2**30:.1f} GiB is available. Draw fewer (or several files with --seed)")
     labels = _parse_labels(args.labels, args.n)
-    num_classes = dataset.num_classes if config.model == "cgan" else None
+    family = get_family(config.model)
+    num_classes = dataset.num_classes if family.conditional else None
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     except OSError as err:
         raise CommandError(f"cannot create the folder of --out {args.out}: {err.strerror or err}") from None
-    x = generate_samples(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels)
+    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels)
     if extension == ".png":
         viz.plot_samples(x, dataset, args.out, title=f"{args.n} samples from {args.checkpoint}")
     else:

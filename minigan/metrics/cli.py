@@ -60,11 +60,10 @@ def samples_from_checkpoint(path: str, n: int | None, seed: int | None) -> tuple
     ``n`` None: the run's ``eval_samples`` (2000 when it kept none); ``seed`` None: the noise the run's
     own evaluation used (``default_rng([run seed, 4])``), so the metrics match its metrics.json.
     """
-    from ..gan.models import ConditionalGenerator
-    from ..gan.train import generate_samples, load_generator
+    from ..gan import get_family, load_generator
 
     G, config, dataset = load_generator(path)
-    conditional = isinstance(G, ConditionalGenerator)
+    family = get_family(config.model)
     n = n if n is not None else (config.eval_samples or 2000)
     if n < 4:
         raise ValueError(f"--n must be at least 4, got {n}")
@@ -72,7 +71,7 @@ def samples_from_checkpoint(path: str, n: int | None, seed: int | None) -> tuple
         rng, noise = np.random.default_rng([config.seed, 4]), "the run's own evaluation noise, as in metrics.json"
     else:
         rng, noise = np.random.default_rng(seed), f"seed {seed}"
-    samples = generate_samples(G, n, rng, num_classes=dataset.num_classes if conditional else None)
+    samples = family.sample(G, n, rng, num_classes=dataset.num_classes if family.conditional else None)
     return samples, config.data, noise
 
 
@@ -201,7 +200,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _run_seed(checkpoint: str) -> int:
-    from ..gan.train import TrainConfig
+    from ..gan import TrainConfig
     from ..io import load
 
     return TrainConfig.from_json(load(checkpoint)["config"]).seed
