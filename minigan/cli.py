@@ -294,22 +294,7 @@ def _check_resume(out: str, given: dict) -> tuple[int, int]:
     return done, wanted
 
 
-def _policy_inputs(trainer):
-    """A batch of zeros for G and of real data for D, to size the products (no random state is drawn)."""
-    from . import backend
-    from .autograd import Tensor
-
-    n, xp = trainer.config.batch_size, backend.xp_for(trainer.device)
-    z = Tensor(xp.zeros((n, trainer.G.nz), dtype=xp.float32))
-    x = Tensor(xp.asarray(trainer.dataset.data[:n]))
-    if not getattr(trainer, "conditional", False):
-        return [z, x]
-    labels = xp.zeros(len(x.data), dtype=xp.int64)
-    return [(z[: len(x.data)], labels), (x, labels)]
-
-
 def _train(args, program: bool) -> int:
-    from . import threads
     from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
@@ -329,12 +314,7 @@ def _train(args, program: bool) -> int:
         print(f"training {config.model} ({config.loss} loss) on {config.data} for {config.steps} steps → {out}")
     start = time.perf_counter()
     try:
-        if trainer.device == "cpu":
-            policy = threads.limit_for_models([trainer.G, trainer.D], _policy_inputs(trainer))
-        else:
-            policy = threads.limit(1)  # the host side only feeds the GPU
-        with policy:
-            trainer.fit()
+        trainer.fit()  # with the BLAS thread policy of minigan.threads
     except KeyboardInterrupt:
         path = os.path.join(out, "checkpoint.npz")
         saved = f"the checkpoint in {path} holds step {_step_of(path)}" if os.path.exists(path) else "no checkpoint"

@@ -70,7 +70,7 @@ def run_copy(finished_run, tmp_path):
 ])
 def test_arguments_are_checked_before_anything_is_written(tmp_path, option, value, expected):
     out = tmp_path / "run"
-    result = minigan("train", *TINY, "--steps", "5", option, value, "--out", out)
+    result = minigan("train", *TINY, "--steps", "5", f"{option}={value}", "--out", out)
     assert_refused(result, option, expected)
     assert not out.exists()  # no folder, so nothing to clean up
 

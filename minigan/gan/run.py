@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import backend, io, metrics, optim
+from .. import backend, io, metrics, optim, threads
 from ..autograd import Tensor, no_grad
 from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
@@ -213,7 +213,7 @@ class Trainer:
                                 f"{cfg.critic_warmup}; time left overestimated)", refresh=False)
         start = time.perf_counter() - self.elapsed
         try:
-            with _StopOnCtrlC() as ctrl_c:
+            with _StopOnCtrlC() as ctrl_c, self._blas_threads():
                 while self.step < cfg.steps:
                     self.train_step()
                     self.step += 1
@@ -239,6 +239,19 @@ class Trainer:
             self.save_losses()
             self.save_metrics()
         return self.history
+
+    def _blas_threads(self):
+        """The BLAS thread policy (``minigan.threads``) for these networks: one thread for small products,
+        the idle cores for large ones; on a GPU the host only feeds the device, on one thread."""
+        if self.device != "cpu":
+            return threads.limit(1)
+        xp, n = backend.xp_for(self.device), self.config.batch_size
+        x = Tensor(xp.asarray(self.dataset.data[:n]))  # no random state is drawn: the run stays exact
+        z = Tensor(xp.zeros((len(x.data), self.G.nz), dtype=xp.float32))
+        if not self.conditional:
+            return threads.limit_for_models([self.G, self.D], [z, x])
+        labels = xp.zeros(len(x.data), dtype=xp.int64)
+        return threads.limit_for_models([self.G, self.D], [(z, labels), (x, labels)])
 
     def _log(self, bar) -> None:
         """Fetch the averaged statistics (the one host copy), write them, and check for failures."""
