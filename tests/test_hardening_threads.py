@@ -77,3 +77,18 @@ def test_products_give_the_same_bits_on_one_thread_and_on_several():
     with threads.limit(max(2, threads.available_cores())):
         several = a @ b
     assert np.array_equal(one, several)
+
+
+def test_fit_runs_the_toy_mlp_on_one_thread_and_gives_the_pool_back():
+    code = ("from minigan import threads\n"
+            "from minigan.gan import Trainer, default_config\n"
+            "t = Trainer.from_config(default_config(data='gauss1d', steps=1), progress=False)\n"
+            "before = threads.blas_threads()\n"
+            "with t._blas_threads() as n:\n"
+            "    inside = threads.blas_threads()\n"
+            "print(n, inside, threads.blas_threads() == before)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    clean = {k: v for k, v in os.environ.items() if k not in threads.THREAD_VARIABLES}
+    clean["PYTHONPATH"] = root
+    result = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["1", "1", "True"]
