@@ -243,8 +243,8 @@ def _history_end(path: str) -> int | None:
     return last
 
 
-def _check_resume(out: str, given: dict) -> tuple[int, int]:
-    """Refuse a resume that would lose or mix things; returns (steps done, steps wanted)."""
+def _check_resume(out: str, given: dict) -> None:
+    """Refuse a resume that would lose or mix things (before anything is loaded into a trainer)."""
     from .gan import TrainConfig
 
     path = os.path.join(out, "checkpoint.npz")
@@ -291,7 +291,6 @@ def _check_resume(out: str, given: dict) -> tuple[int, int]:
         print(f"note: {what} follow a schedule over the run's length; with --steps {wanted} instead of "
               f"{config.steps} they go from their value at step {done} of a {wanted}-step schedule to 0 at "
               f"step {wanted}, so this run is not the same as a straight {wanted}-step run")
-    return done, wanted
 
 
 def _train(args, program: bool) -> int:
@@ -303,12 +302,12 @@ def _train(args, program: bool) -> int:
         raise CommandError(f"--eval-samples must be 0 (no metrics) or at least 4, got {config.eval_samples}")
     out = args.out or _default_out(config)
     progress = not args.quiet
-    _prepare_out(out)
     if args.resume:
-        done, wanted = _check_resume(out, given)
+        _check_resume(out, given)
         trainer = Trainer.resume(out, progress=progress, **{k: given.get(k) for k in _RESUME_SETTINGS})
         print(f"resuming {out} at step {trainer.step} of {trainer.config.steps}")
     else:
+        _prepare_out(out)
         _clear_unfinished_start(out)
         trainer = Trainer.from_config(config, out_dir=out, progress=progress)
         print(f"training {config.model} ({config.loss} loss) on {config.data} for {config.steps} steps → {out}")
