@@ -80,6 +80,8 @@ def largest_product(modules: Sequence[Any], inputs: Sequence[Any]) -> float:
 
     Linear: rows × in × out. Conv2d (im2col): N·H_out·W_out × C_in·k_h·k_w × C_out. ConvTranspose2d
     (col2im): N·H·W × C_in × C_out·k_h·k_w. Runs under ``no_grad`` in eval mode and restores train mode.
+    A module that refuses its input (one of a family that takes other inputs) adds nothing: a run whose
+    products cannot be sized gets one thread, which is never the slow choice on a busy machine.
     """
     import numpy as np
 
@@ -114,6 +116,8 @@ def largest_product(modules: Sequence[Any], inputs: Sequence[Any]) -> float:
         try:
             with no_grad():
                 module(*x) if isinstance(x, tuple) else module(x)
+        except (TypeError, ValueError, RuntimeError, IndexError):
+            pass  # a network that takes other inputs (a family of its own): its products stay unsized
         finally:
             module.train(was_training)
             for handle in handles:

@@ -92,3 +92,9 @@ def test_fit_runs_the_toy_mlp_on_one_thread_and_gives_the_pool_back():
     clean["PYTHONPATH"] = root
     result = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["1", "1", "True"]
+
+
+def test_a_network_that_refuses_the_probe_input_adds_nothing():
+    two_inputs = nn.Linear(8, 8)  # given a (256, 4) batch it raises ValueError: the probe skips it
+    mlp = nn.Sequential(nn.Linear(4, 16))
+    assert threads.largest_product([two_inputs, mlp], [mg.zeros(256, 4), mg.zeros(256, 4)]) == 256 * 4 * 16
