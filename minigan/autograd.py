@@ -62,11 +62,25 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {data.dtype}; "
                 "create it with dtype='float32' or 'float64'"
             )
-        self.data = data
+        self._version = 0  # bumped on every write of .data; see the `data` property
+        self._data = data
         self.requires_grad = bool(requires_grad)
         self.grad: Tensor | None = None
         self.creator: Function | None = None
         self.output_index = 0
+
+    # --- the array, and its version counter (as PyTorch's): a Function records its inputs' versions in
+    # forward and backward refuses to run on an input whose data was replaced or updated since, instead of
+    # silently using the new values. ``x.data = a`` and ``x.data += a`` (any augmented assignment) count as
+    # writes; element writes through the array itself (``x.data[0] = 1``) bypass the counter.
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value
+        self._version += 1
 
     # --- basic properties
     @property
@@ -214,6 +228,7 @@ class Function:
         results = tuple(Tensor(out, requires_grad=needs_grad and out.dtype.kind == "f") for out in outputs)
         if needs_grad:
             self.inputs = tensors
+            self.input_versions = [t._version for t in tensors]
             self.output_meta = [(out.shape, out.dtype) for out in outputs]
             self._outputs = [weakref.ref(r) for r in results]
             for i, r in enumerate(results):
@@ -230,6 +245,13 @@ class Function:
     def release(self) -> None:
         """Drop everything saved for backward, so that the arrays can be freed."""
         self.__dict__ = {"_freed": True}
+
+    def __getattr__(self, name: str):  # only reached when normal lookup fails
+        if self.__dict__.get("_freed") and name in ("inputs", "output_meta", "input_versions", "_outputs"):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is gone: backward() freed this graph's saved tensors after using "
+                "them. To walk the graph by hand, do it before backward(), or call backward(retain_graph=True)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _as_tensors(inputs: Sequence[Any]) -> list[Tensor]:
@@ -271,6 +293,18 @@ def _graph_freed_error() -> RuntimeError:
         "first backward. Pass retain_graph=True to the first backward() / mg.grad() if you need to "
         "differentiate the same graph twice."
     )
+
+
+def _check_versions(fn: Function) -> None:
+    """Raise when an input of ``fn`` was written after ``fn`` used it in the forward pass."""
+    for i, (t, saved) in enumerate(zip(fn.inputs, fn.input_versions)):
+        if t._version != saved:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation was modified after it was used: input {i} "
+                f"of {type(fn).__name__} (a {t.dtype} tensor of shape {tuple(t.shape)}) is at version "
+                f"{t._version}, but {type(fn).__name__} used it at version {saved}. Its .data was replaced or "
+                "updated in place after the forward pass, so backward would use the new values. Change a copy "
+                "instead, or run backward() before changing it")
 
 
 def _topological_order(roots: Iterable[Function]) -> list[Function]:
@@ -369,6 +403,7 @@ def run_backward(outputs, grad_outputs, *, create_graph=False, retain_graph=Fals
                 xp = backend.array_module(fn.inputs[0].data) if fn.inputs else np
                 grads = [g if g is not None else Tensor(xp.zeros(shape, dtype)) for g, (shape, dtype)
                          in zip(slots, fn.output_meta)]
+                _check_versions(fn)
                 input_grads = fn.backward(*grads)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
@@ -399,16 +434,22 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, retain_
     sum_i  grad_outputs[i] · d outputs[i] / d inputs. With ``create_graph=True``
     the returned gradients are themselves differentiable.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for what, tensors in (("input", inputs), ("output", outputs)):
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{what} {i} of mg.grad is not a Tensor (got {type(t).__module__}."
+                                f"{type(t).__name__}); pass the minigan Tensors themselves, e.g. "
+                                "x = mg.tensor(a, requires_grad=True) and mg.grad(y, x)")
     for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not t.requires_grad:
             raise RuntimeError(f"input {i} of mg.grad does not require grad; create it with requires_grad=True")
     for i, o in enumerate(outputs):
         if not o.requires_grad:

@@ -21,6 +21,17 @@ from hypothesis import settings  # noqa: E402
 
 import minigan as mg  # noqa: E402
 
+# The suite's thread policy (see minigan.threads): one BLAS thread, here and in the commands it starts. Its
+# products are small, and idle BLAS threads spinning on a busy two-core machine made it several times slower.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+except ImportError:  # threadpoolctl ships with scikit-learn
+    pass
+
 settings.register_profile("ci", deadline=None, max_examples=25, derandomize=True)
 settings.register_profile("dev", deadline=None, max_examples=25)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

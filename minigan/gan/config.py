@@ -168,3 +168,8 @@ def check_config(cfg: TrainConfig) -> None:
         raise ValueError(f"label smoothing applies to the minimax and nonsaturating losses, not {cfg.loss!r}")
     if cfg.optimizer not in ("adam", "rmsprop"):
         raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
+    for name in ("log_every", "sample_every", "checkpoint_every", "width", "nz"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"{name} must be at least 1, got {getattr(cfg, name)}")
+    if cfg.eval_samples < 0:
+        raise ValueError(f"eval_samples must be 0 (no metrics) or positive, got {cfg.eval_samples}")

@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import backend, io, metrics, optim
+from .. import backend, io, metrics, optim, threads
 from ..autograd import Tensor, no_grad
 from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
-from .config import TrainConfig, check_config
+from .config import WARMUP_CRITIC_UPDATES, TrainConfig, check_config
 from .families import get_family
 from .losses import PROBABILITY_LOSSES
 from .sources import Noise, RealBatches
@@ -163,6 +163,8 @@ class Trainer:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
         state = io.load(path)
+        if not isinstance(state, dict) or "config" not in state or "step" not in state:
+            raise ValueError(f"cannot resume: {path} is not a minigan training checkpoint (no config / step inside)")
         config = TrainConfig.from_json(state["config"])
         config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
         trainer = cls.from_config(config, out_dir=out_dir, progress=progress, resume=True)
@@ -207,13 +209,18 @@ class Trainer:
             _write_text(self._path("config.json"), cfg.to_json() + "\n")
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, desc="training",
                    dynamic_ncols=True)
+        if self.step < cfg.critic_warmup:  # its steps are ~20× slower: the time left reads far too long
+            bar.set_description(f"critic warm-up ({WARMUP_CRITIC_UPDATES} D updates per step to step "
+                                f"{cfg.critic_warmup}; time left overestimated)", refresh=False)
         start = time.perf_counter() - self.elapsed
         try:
-            with _StopOnCtrlC() as ctrl_c:
+            with _StopOnCtrlC() as ctrl_c, self._blas_threads():
                 while self.step < cfg.steps:
                     self.train_step()
                     self.step += 1
                     self.elapsed = time.perf_counter() - start
+                    if self.step == cfg.critic_warmup:  # tqdm's smoothed rate forgets the warm-up in a few updates
+                        bar.set_description("training", refresh=False)
                     bar.update()
                     if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                         self._log(bar)
@@ -233,6 +240,19 @@ class Trainer:
             self.save_losses()
             self.save_metrics()
         return self.history
+
+    def _blas_threads(self):
+        """The BLAS thread policy (``minigan.threads``) for these networks: one thread for small products,
+        the idle cores for large ones; on a GPU the host only feeds the device, on one thread."""
+        if self.device != "cpu":
+            return threads.limit(1)
+        xp, n = backend.xp_for(self.device), self.config.batch_size
+        x = Tensor(xp.asarray(self.dataset.data[:n]))  # no random state is drawn: the run stays exact
+        z = Tensor(xp.zeros((len(x.data), self.G.nz), dtype=xp.float32))
+        if not self.conditional:
+            return threads.limit_for_models([self.G, self.D], [z, x])
+        labels = xp.zeros(len(x.data), dtype=xp.int64)
+        return threads.limit_for_models([self.G, self.D], [(z, labels), (x, labels)])
 
     def _log(self, bar) -> None:
         """Fetch the averaged statistics (the one host copy), write them, and check for failures."""

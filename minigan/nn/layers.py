@@ -31,6 +31,22 @@ def _empty(*shape: int) -> Parameter:
     return Parameter(Tensor(backend.array_module().zeros(shape, dtype=np.float32)))
 
 
+_TORCH_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _torch_name(dtype) -> str:
+    return _TORCH_DTYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def _check_dtype(layer: Module, x: Tensor, weight: Tensor | None, message: str) -> None:
+    """PyTorch's dtype-mismatch message, naming the layer: layers never convert their input silently."""
+    if weight is not None and x.dtype != weight.dtype:
+        a, b = _torch_name(x.dtype), _torch_name(weight.dtype)
+        raise TypeError(f"{layer!r}: " + message.format(a=a, b=b, a_low=a.lower(), b_low=b.lower()) +
+                        f" (input {x.dtype}, weight {weight.dtype}); convert one with .float() or .double()")
+
+
 def _short(pair: tuple[int, int]):
     """4 for (4, 4), (3, 5) otherwise: how the repr shows a pair."""
     return pair[0] if pair[0] == pair[1] else pair
@@ -64,6 +80,7 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r} expects input of shape (..., {self.in_features}), got {tuple(x.shape)}")
+        _check_dtype(self, x, self.weight, "mat1 and mat2 must have the same dtype, but got {a} and {b}")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -75,6 +92,7 @@ class _ConvNd(Module):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r} expects input of shape (N, {self.in_channels}, H, W), "
                              f"got {tuple(x.shape)}")
+        _check_dtype(self, x, self.weight, "Input type ({a_low}) and weight type ({b_low}) should be the same")
 
     def reset_parameters(self) -> None:
         _reset_like_torch(self.weight, self.bias)
@@ -166,6 +184,7 @@ class _BatchNorm(Module):
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             expected = self._shape_text.format(c=self.num_features)
             raise ValueError(f"{self!r} expects input of shape {expected}, got {tuple(x.shape)}")
+        _check_dtype(self, x, self.weight, "mixed dtype (CPU): all inputs must share same datatype")
         if self.training and x.size // self.num_features <= 1:
             raise ValueError(f"{self!r} in training mode needs more than 1 value per channel to compute batch "
                              f"statistics, got input of shape {tuple(x.shape)} (use a batch larger than 1, "

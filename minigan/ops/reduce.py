@@ -63,9 +63,10 @@ def sum(a: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None)
 
 
 def mean(a: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-    """Σ a / n over ``dim``."""
+    """Σ a / n over ``dim``; nan where n = 0 (the mean of nothing), as in NumPy and PyTorch."""
     dim, keepdim = _dims(a, dim, keepdim, axis, keepdims, "mean")
-    return sum(a, dim, keepdim) * (1.0 / _count(a, dim))
+    count = _count(a, dim)
+    return sum(a, dim, keepdim) * (1.0 / count if count else float("nan"))
 
 
 def var(a: Tensor, dim=None, keepdim: bool = False, *, correction: int | None = None, unbiased: bool | None = None,
