@@ -93,6 +93,8 @@ DEPARTURES = {
     "size": "NumPy's meaning (the number of elements, a number), not PyTorch's size(): test_size_is_numpys",
     "zero_grad": "not a PyTorch Tensor method (Module and Optimizer call it): test_zero_grad",
     "cuda": "needs a GPU: tests/test_backend.py",
+    "data": "the raw NumPy/CuPy array (PyTorch's .data is a detached tensor); writing it bumps the version "
+            "counter: tests/test_hardening_engine.py",
 }
 
 
