@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 from scipy.stats import norm
 
 import minigan as mg
@@ -35,6 +34,7 @@ from minigan import optim
 from minigan.data import sample_gauss1d
 from minigan.data.toy import GAUSS1D_MEAN, GAUSS1D_STD
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 LOG4 = float(np.log(4.0))
 

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 from scipy.stats import norm
 
 import minigan as mg
 from minigan import optim, theory
 from minigan.data import density, sample_gauss1d, sample_mixture1d
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 SUPPORT_FRACTION = 0.05  # "not negligible": p_data + p_g at least 5% of its peak
 

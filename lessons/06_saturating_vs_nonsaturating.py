@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
 from minigan import optim
 from minigan.data import sample_gauss1d
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 # %% [markdown]
 # ## 1. A confident discriminator

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 from scipy.stats import norm
 
 import minigan as mg
 from minigan import optim, theory
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 LOG2 = float(np.log(2.0))
 

@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
 from minigan import optim
 from minigan.data import sample_ring8
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 SIZES = [2, 128, 128, 128, 1]
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
 import minigan.nn as nn
@@ -40,6 +39,7 @@ import minigan.nn.functional as F
 from minigan import optim
 from minigan.data import sample_ring8
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 from minigan.nn.utils import spectral_norm
 
 # %% [markdown]

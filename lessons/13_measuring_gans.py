@@ -35,7 +35,6 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, output_dir, run_as_script, save_figure, section
 from scipy import ndimage
 
 import minigan as mg
@@ -44,6 +43,7 @@ from minigan import optim, theory, viz
 from minigan.data import load_digits
 from minigan.gan import losses
 from minigan.gan.models import MLPDiscriminator, MLPGenerator
+from minigan.lessons_support import check, output_dir, run_as_script, save_figure, section
 from minigan.metrics import (
     class_probs,
     features,
