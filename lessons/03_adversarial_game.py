@@ -104,6 +104,12 @@ def train(steps: int, seed: int = 0, batch: int = 128, lr: float = 2e-3, snapsho
 # (within 0.08), not just on average: batch means of $D(x)$ and $D(G(z))$ can both be near $\tfrac12$
 # while $D$ still says 0.1 in one place and 0.9 in another, which would mean $p_g \ne p_{\text{data}}$
 # there ($D^* = p_{\text{data}} / (p_{\text{data}} + p_g)$, lesson 04).
+#
+# A common statement is that *both losses should decrease during training*. In this game the
+# discriminator's loss is $-V(D, G)$: it falls while D learns to win, then **rises** back to
+# $\log 4 \approx 1.386$ as G improves — the sign of success, not of failure. We check that D's loss
+# over the last rounds is within 0.05 of $\log 4$, and more than 0.1 above its lowest point
+# (a mean over 20 rounds).
 
 
 # %%
@@ -146,6 +152,12 @@ def main(quick: bool = False, out_dir=None) -> dict:
     print(f"  final D on [μ − 2σ, μ + 2σ]: from {d_bulk.min():.3f} to {d_bulk.max():.3f}")
     check(f"D(x) = 1/2 pointwise on [μ − 2σ, μ + 2σ], within {pointwise_tol} (max |D − 1/2|)",
           results["d_pointwise_error"], results["d_pointwise_error"] < pointwise_tol)
+    d_loss_low = float(-smooth(hist["value"], 20).max())
+    results.update(d_loss_lowest=d_loss_low, d_loss_end=-value)
+    print(f"  D's loss −V: lowest {d_loss_low:.3f} (mean of 20 rounds), {-value:.3f} over the last {tail} rounds "
+          f"(log 4 = {LOG4:.3f})")
+    check("D's loss rises as G improves: lowest + 0.1 < last rounds ≈ log 4 (within 0.05)",
+          (d_loss_low, -value), d_loss_low + 0.1 < -value and abs(-value - LOG4) < 0.05)
 
     # ----------------------------------------------------------------- figures
     fig, ax = plt.subplots(1, 3, figsize=(15, 4))

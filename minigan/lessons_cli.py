@@ -262,7 +262,7 @@ def main_lesson(argv: list[str] | None = None) -> int:
     try:
         if args.lesson == "list":
             if args.quick or args.out or args.notebook is not None:
-                print("minigan lesson list takes no options", file=sys.stderr)
+                print("minigan lesson: list takes no options", file=sys.stderr)
                 return 2
             lessons = list_lessons()
             for lesson in lessons:
