@@ -184,11 +184,11 @@ def main(quick: bool = False, out_dir=None) -> dict:
                    fmt="C3o", capsize=3, label="trained D, ring8 vs m collapsed modes")
     for r in table:
         ax[2].annotate(f"{r['modes']}/8 modes", (r["tv"], r["accuracy"]), textcoords="offset points",
-                       xytext=(-60, 5), fontsize=8)
+                       xytext=(8, -14), fontsize=8)
     ax[2].plot([1], [acc_planes], "C2s", label="disjoint planes in R^50")
     ax[2].set(xlabel="total variation TV(p_data, p_g)", ylabel="test accuracy",
               title="accuracy is capped by (1 + TV)/2")
-    ax[2].legend(fontsize=8, loc="upper left")
+    ax[2].legend(fontsize=8, loc="lower right")
     save_figure(fig, out, "high_dimensions.png")
     return results
 
