@@ -172,8 +172,8 @@ def main(quick: bool = False, out_dir=None) -> dict:
     ax[1].legend(fontsize=7)
     for kind, color in (("none", "k"), ("one-sided", "C0"), ("two-sided", "C3")):
         ax[2].plot(x, curves[kind][1], color=color, label=f"∂ log D/∂x, {kind}")
-    ax[2].fill_between(x, -1, 12, where=fake_only, color="grey", alpha=0.15, label="p_g ≥ 50 p_data")
-    ax[2].set_ylim(-1, 12)
+    ax[2].fill_between(x, 0, 1, where=fake_only, color="grey", alpha=0.15, label="p_g ≥ 50 p_data",
+                       transform=ax[2].get_xaxis_transform())
     ax[2].set(xlabel="x", title="the non-saturating generator's pull on a sample at x")
     ax[2].legend(fontsize=8)
     save_figure(fig, out, "label_smoothing.png")
