@@ -258,3 +258,14 @@ def test_lessons_dir_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(lessons_cli.LESSONS_ENV, str(tmp_path / "missing"))
     assert lessons_cli.lessons_dir().name == "lessons"  # falls back to the checkout's folder
     assert np.all([lesson.path.exists() for lesson in lessons_cli.list_lessons()])
+
+
+def test_old_helper_module_still_works(monkeypatch):
+    """Lesson files that still say `from _common import check` get the package's helpers."""
+    from minigan import lessons_support
+
+    monkeypatch.syspath_prepend(str(lessons_cli.lessons_dir()))
+    monkeypatch.delitem(sys.modules, "_common", raising=False)
+    import _common
+
+    assert _common.check is lessons_support.check and _common.run_as_script is lessons_support.run_as_script
