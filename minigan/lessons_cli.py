@@ -10,8 +10,8 @@ figures (default ``lesson_output/NN_topic/``) and asserts the numbers it teaches
 on the CPU (NumPy) with one BLAS thread, whatever backend is selected.
 
 ``--notebook`` writes the lesson as a Jupyter notebook instead of running it: the script's
-jupytext "percent" cells become markdown and code cells, a first cell checks that minigan is
-installed (and says how to install it where it is not), and the last cell runs ``main``.
+jupytext "percent" cells become markdown and code cells, a first cell says how to install
+minigan where it is missing and checks the installed version, and the last cell runs ``main``.
 
 The lessons folder is looked up in this order: ``$MINIGAN_LESSONS_DIR``, the ``lessons/``
 folder next to the ``minigan`` package (a source checkout or an editable install), the
@@ -156,21 +156,13 @@ def run_lesson(number: int | str, quick: bool = False, out_dir: str | os.PathLik
 
 _MAIN_GUARD = re.compile(r'^if __name__ == "__main__":\n    run_as_script\(main\)\n?', re.M)
 
-_SETUP_MARKDOWN = """## Before you start
-
-This notebook needs **minigan** in its kernel. Where it is missing (a fresh Colab runtime, a new
-virtual environment), install it first, from the wheel or the repository URL your course provides:
-
-```
-%pip install minigan-{version}-py3-none-any.whl       # a wheel you uploaded next to this notebook
-%pip install "git+<the repository URL your course gives>"  # or straight from a repository
-```
-
-then restart the kernel. The next cell checks what is installed. Set `QUICK = True` there for the
-shorter run that `minigan lesson {number:02d} --quick` does; figures are saved under
-`lesson_output/{name}/` and shown below the cells that make them."""
-
-_SETUP_CODE = """import importlib.util
+_SETUP_CODE = """# Lesson {number:02d} needs minigan in this kernel. Where it is missing (a fresh Colab runtime, a new
+# environment), install it from the wheel or the repository URL your course provides, then restart the kernel:
+#   %pip install minigan-{version}-py3-none-any.whl        (a wheel uploaded next to this notebook)
+#   %pip install "git+<the repository URL your course gives>"
+# QUICK = True gives the shorter run of `minigan lesson {number:02d} --quick`. Figures are saved under
+# lesson_output/{name}/ and shown below the cells that make them.
+import importlib.util
 
 if importlib.util.find_spec("minigan") is None:
     raise ImportError("minigan is not installed in this kernel: run  %pip install <the minigan wheel or "
@@ -184,7 +176,7 @@ if importlib.util.find_spec("minigan.lessons_support") is None:
 if minigan.__version__ != WRITTEN_FOR:
     print(f"note: this notebook was written for minigan {{WRITTEN_FOR}}; the kernel has {{minigan.__version__}}")
 print(f"minigan {{minigan.__version__}} from {{minigan.__file__}}")
-QUICK = {quick}  # True: the shorter run of `minigan lesson {number:02d} --quick`"""
+QUICK = {quick}"""
 
 _RUN_CODE = 'results = run_as_script(main, ["--quick"] if QUICK else [])\nresults'
 
@@ -192,9 +184,9 @@ _RUN_CODE = 'results = run_as_script(main, ["--quick"] if QUICK else [])\nresult
 def notebook_from_lesson(number: int | str, quick: bool = False):
     """The lesson as an ``nbformat`` notebook (needs jupytext: ``pip install minigan[notebooks]``).
 
-    The percent cells of ``NN_topic.py`` become the notebook's markdown and code cells; two cells are
-    put first (how to install minigan, and a check of the installed version, which also sets
-    ``QUICK``), and the script's ``if __name__ == "__main__"`` guard becomes a cell that runs ``main``.
+    The percent cells of ``NN_topic.py`` become the notebook's markdown and code cells; a first cell
+    says how to install minigan where it is missing, checks the installed version and sets ``QUICK``;
+    the script's ``if __name__ == "__main__"`` guard becomes a last cell that runs ``main``.
     """
     import jupytext
     import nbformat
@@ -207,9 +199,7 @@ def notebook_from_lesson(number: int | str, quick: bool = False):
         raise LessonNotFound(f"{lesson.path} does not end with the usual run_as_script(main) guard")
     notebook = jupytext.reads(_MAIN_GUARD.sub("# %%\n" + _RUN_CODE + "\n", text), fmt="py:percent")
     fields = dict(version=__version__, number=lesson.number, name=lesson.name, quick=bool(quick))
-    title, rest = notebook.cells[0], notebook.cells[1:]
-    notebook.cells = [title, nbformat.v4.new_markdown_cell(_SETUP_MARKDOWN.format(**fields)),
-                      nbformat.v4.new_code_cell(_SETUP_CODE.format(**fields)), *rest]
+    notebook.cells = [nbformat.v4.new_code_cell(_SETUP_CODE.format(**fields)), *notebook.cells]
     notebook.metadata.pop("jupytext", None)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}

@@ -33,10 +33,10 @@ def test_notebook_command_writes_a_valid_notebook(tmp_path, capsys):
     notebook = nbformat.read(str(target), as_version=4)
     nbformat.validate(notebook)
     kinds = [cell.cell_type for cell in notebook.cells]
-    assert kinds[0] == "markdown" and notebook.cells[0].source.startswith("# Lesson 04")
+    setup = notebook.cells[0].source  # first: how to install minigan, and a check of the installed version
+    assert kinds[0] == "code" and "pip install" in setup and "minigan.__version__" in setup and "QUICK = True" in setup
+    assert kinds[1] == "markdown" and notebook.cells[1].source.startswith("# Lesson 04")
     assert kinds.count("markdown") >= 3 and kinds.count("code") >= 3
-    setup = notebook.cells[2].source
-    assert "pip install" in notebook.cells[1].source and "minigan.__version__" in setup and "QUICK = True" in setup
     text = _sources(notebook)
     assert "_common" not in text and "from minigan.lessons_support import" in text
     assert 'if __name__ == "__main__"' not in text  # the guard became a cell that runs main
