@@ -257,7 +257,8 @@ def main_lesson(argv: list[str] | None = None) -> int:
             lessons = list_lessons()
             for lesson in lessons:
                 print(f"{lesson.number:02d}  {lesson.title}")
-            print(f"\nrun one with: minigan lesson NN [--quick] [--out DIR]   (lessons in {lessons[0].path.parent})")
+            print("\nrun one with: minigan lesson NN [--quick] [--out DIR]; "
+                  f"as a notebook: minigan lesson NN --notebook [PATH]   (lessons in {lessons[0].path.parent})")
             return 0
         lesson = find_lesson(args.lesson)
         if args.notebook is not None:
