@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep an exponential moving average of G's weights and sample from it")
     train.add_argument("--lr-decay", action=argparse.BooleanOptionalAction,
                        help="decay the learning rates linearly to 0 over the steps")
+    train.add_argument("--unrolled-steps", type=int, metavar="K",
+                       help="unrolled GAN (mlp models): G's loss against D unrolled K optimizer steps ahead")
     train.add_argument("--seed", type=int, help="default: 0")
     train.add_argument("--device", choices=("cpu", "cuda"), help="default: cpu")
     train.add_argument("--out", help="run directory (default: runs/<model>-<data>..., runs/dcgan for the default)")
@@ -107,13 +109,15 @@ def _default_out(config) -> str:
         name += "-" + config.data.split(":")[0]
     if config.loss != "nonsaturating":
         name += "-" + config.loss
+    if config.unrolled_steps:
+        name += f"-unrolled{config.unrolled_steps}"
     if config.seed != 0:
         name += f"-seed{config.seed}"
     return os.path.join("runs", name)
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay")
+                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 

@@ -52,7 +52,7 @@ from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..creation import randn
 from ..data import DIGITS_SIZES, TOY_DATASETS, DataLoader, Dataset, dataset_names, infinite, load_dataset
 from ..ops import sigmoid
-from . import losses
+from . import losses, unrolled
 from .models import ConditionalGenerator, build_models
 
 __all__ = [
@@ -111,6 +111,7 @@ class TrainConfig:
     lr_decay: bool = False            # decay both learning rates linearly to 0 over the steps
     ema: bool = False                 # keep an exponential moving average of G's weights
     ema_decay: float = 0.999
+    unrolled_steps: int = 0           # unrolled GAN (Metz et al. 2017): G plays against D unrolled K steps ahead
     seed: int = 0
     device: str = "cpu"
     log_every: int = 50
@@ -277,6 +278,8 @@ class Trainer:
         if cfg.n_critic < 1 or cfg.steps < 0 or cfg.batch_size < 2:
             raise ValueError(f"need n_critic ≥ 1, steps ≥ 0 and batch_size ≥ 2, got {cfg.n_critic}, {cfg.steps}, "
                              f"{cfg.batch_size}")
+        if cfg.unrolled_steps:
+            unrolled.check_config(cfg, G)
         if cfg.label_smoothing and cfg.loss not in PROBABILITY_LOSSES:
             raise ValueError(f"label smoothing applies to the minimax and nonsaturating losses, not {cfg.loss!r}")
         self.out_dir, self.progress, self.dataset = out_dir, progress, dataset
@@ -394,6 +397,14 @@ class Trainer:
         cfg = self.config
         if cfg.lr_decay:
             self._decay_learning_rates()
+        if cfg.unrolled_steps:
+            stats = unrolled.unrolled_step(self.G, self.D, self.opt_G, self.opt_D, lambda: self._real_batch()[0],
+                                           lambda n: self._noise(n)[0], cfg.unrolled_steps, self.loss_kind)
+            if self.G_ema is not None:
+                self._update_ema()
+            self._record(stats["d_loss"], stats["g_loss"], stats["real_out"], stats["fake_out"], _grad_norm(self.G),
+                         _grad_norm(self.D), stats["fake"])
+            return
         n_critic = WARMUP_CRITIC_UPDATES if self.step < cfg.critic_warmup else cfg.n_critic
         for _ in range(n_critic):
             real, labels = self._real_batch()

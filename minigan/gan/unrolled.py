@@ -14,7 +14,8 @@ unrolled D has already punished it. Each θ^{k+1} is one step of D's own optimiz
 differentiable; K = 0 is the plain GAN.
 
 The real discriminator takes only the first of the K steps (θ ← θ^1); the other K − 1 are a look-ahead
-for G and are thrown away. Each unrolled step draws its own real and noise batch, as D's real steps would.
+for G and are thrown away. As in the authors' code, all K steps and G's loss use one batch of real data
+and one batch of samples (one forward of G per step).
 
     stats = unrolled_step(G, D, opt_G, opt_D, real_batch, noise, unrolled_steps=5)
 """
@@ -28,7 +29,7 @@ from ..autograd import Tensor, grad
 from ..optim import functional_step
 from . import losses
 
-__all__ = ["functional_call", "unrolled_step"]
+__all__ = ["check_config", "functional_call", "unrolled_step"]
 
 
 @contextlib.contextmanager
@@ -71,11 +72,11 @@ def unrolled_step(G, D, opt_G, opt_D, real_batch: Callable[[], Tensor], noise: C
         raise ValueError("unrolled_step: the relativistic loss is not supported (its G loss needs real scores)")
     names = [name for name, _ in D.named_parameters()]
     params = list(D.parameters())
-    theta, state, first = params, None, None
+    look_ahead = unrolled_steps > 0
+    real = real_batch()
+    fake = G(noise(len(real)))
+    theta, state, first_grads = params, None, None
     for k in range(max(unrolled_steps, 1)):
-        real = real_batch()
-        fake = G(noise(len(real)))
-        look_ahead = unrolled_steps > 0
         with _swapped(D, dict(zip(names, theta))):
             real_out = D(real)
             fake_out = D(fake if look_ahead else fake.detach())
@@ -84,14 +85,11 @@ def unrolled_step(G, D, opt_G, opt_D, real_batch: Callable[[], Tensor], noise: C
         if k == 0:
             first = dict(d_loss=d_loss.detach(), real_out=real_out.detach(), fake_out=fake_out.detach())
             first_grads = [g.detach() for g in grads]
-            if not look_ahead:
+            if not look_ahead:  # the plain game: D steps first, then G plays against the updated D
+                _apply(opt_D, params, first_grads)
                 break
         theta, state = functional_step(opt_D, theta, list(grads), state)
-    if not look_ahead:  # the plain game: D steps first, then G plays against the updated D
-        _apply(opt_D, params, first_grads)
-        theta = params
 
-    fake = G(noise(first["real_out"].shape[0]))
     D.requires_grad_(False)
     with _swapped(D, dict(zip(names, theta))):
         g_loss = losses.generator_loss(loss, D(fake))
@@ -102,6 +100,31 @@ def unrolled_step(G, D, opt_G, opt_D, real_batch: Callable[[], Tensor], noise: C
     if look_ahead:  # only now: the unrolled graph read D's weights, which the real step overwrites
         _apply(opt_D, params, first_grads)
     return dict(first, g_loss=g_loss.detach(), fake=fake.detach())
+
+
+def check_config(config, G=None) -> None:
+    """Refuse (ValueError) the settings an unrolled run does not support, naming each."""
+    k = config.unrolled_steps
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"unrolled_steps must be an int ≥ 0, got {k!r}")
+    if not k:
+        return
+    unsupported = {
+        "model": (config.model != "mlp", f"the mlp model (got {config.model!r})"),
+        "optimizer": (config.optimizer != "adam", f"the adam optimizer (got {config.optimizer!r})"),
+        "loss": (config.loss in ("relativistic", "wgan", "wgan-gp"), f"a loss without clipping, penalty or real "
+                                                                      f"scores in G's loss (got {config.loss!r})"),
+        "n_critic": (config.n_critic != 1 or config.critic_warmup, "one D step per G step (n_critic 1, no warm-up)"),
+        "gp_lambda / r1_gamma / clip_value": (bool(config.gp_lambda or config.r1_gamma or config.clip_value),
+                                              "no gradient penalty, R1 or weight clipping"),
+        "instance_noise / label_smoothing": (bool(config.instance_noise or config.label_smoothing),
+                                             "no instance noise or label smoothing"),
+        "spectral_norm / minibatch_std": (bool(config.spectral_norm or config.minibatch_std),
+                                          "a plain discriminator (its weights are the unrolled ones)"),
+    }
+    for name, (bad, needs) in unsupported.items():
+        if bad:
+            raise ValueError(f"unrolled_steps {k}: {name} is not supported; the unrolled GAN needs {needs}")
 
 
 def _apply(opt, params: list, grads: list) -> None:
