@@ -52,7 +52,7 @@ from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..creation import randn
 from ..data import DIGITS_SIZES, TOY_DATASETS, DataLoader, Dataset, dataset_names, infinite, load_dataset
 from ..ops import sigmoid
-from . import losses, unrolled
+from . import dp, losses, unrolled
 from .models import ConditionalGenerator, build_models
 
 __all__ = [
@@ -112,6 +112,11 @@ class TrainConfig:
     ema: bool = False                 # keep an exponential moving average of G's weights
     ema_decay: float = 0.999
     unrolled_steps: int = 0           # unrolled GAN (Metz et al. 2017): G plays against D unrolled K steps ahead
+    dp: bool = False                  # DP-SGD on D (gan/dp.py): Poisson batches of rate batch_size / N
+    noise_multiplier: float = 1.0     # σ: noise N(0, σ²C²) on the sum of clipped per-example gradients
+    max_grad_norm: float = 1.0        # C: each example's gradient is clipped to this norm
+    delta: float = 1e-5               # δ of the (ε, δ) guarantee
+    target_epsilon: float | None = None  # if set, σ is solved so that the run ends at this ε
     seed: int = 0
     device: str = "cpu"
     log_every: int = 50
@@ -280,6 +285,8 @@ class Trainer:
                              f"{cfg.batch_size}")
         if cfg.unrolled_steps:
             unrolled.check_config(cfg, G)
+        if cfg.dp:
+            dp.check_config(cfg)
         if cfg.label_smoothing and cfg.loss not in PROBABILITY_LOSSES:
             raise ValueError(f"label smoothing applies to the minimax and nonsaturating losses, not {cfg.loss!r}")
         self.out_dir, self.progress, self.dataset = out_dir, progress, dataset
@@ -306,6 +313,17 @@ class Trainer:
         self._batches = infinite(self.loader)
         self.label_rng = np.random.default_rng([cfg.seed, 2])  # class labels of fake samples
         self.fixed_z, self.fixed_labels = self._fixed_noise()
+        self.columns = HISTORY_COLUMNS + (("epsilon",) if cfg.dp else ())
+        if cfg.dp:  # Poisson sampling has its own generator; the accountant counts D updates
+            self.dp_rng = np.random.default_rng([cfg.seed, 6])
+            rate = min(1.0, cfg.batch_size / len(dataset))
+            if cfg.target_epsilon is not None:
+                from ..privacy import noise_multiplier_for_epsilon
+
+                cfg.noise_multiplier = noise_multiplier_for_epsilon(cfg.target_epsilon, rate,
+                                                                    cfg.steps * cfg.n_critic, cfg.delta)
+                cfg.target_epsilon = None  # solved once; a resumed run keeps this σ
+            self.accountant = dp.Accountant(cfg.noise_multiplier, rate, cfg.delta)
         self.real_diversity = float(np.std(dataset.data, axis=0).mean())
 
         self.step, self.elapsed = 0, 0.0
@@ -322,7 +340,8 @@ class Trainer:
         manual_seed(config.seed)
         dataset = load_dataset(config.data, rng=np.random.default_rng([config.seed, 0]))
         G, D = build_models(config.model, dataset, config.loss, nz=config.nz, width=config.width,
-                            depth=config.depth, norm=config.d_norm, spectral_norm=config.spectral_norm,
+                            depth=config.depth, norm=dp.discriminator_norm(config.model, config.d_norm)
+                            if config.dp else config.d_norm, spectral_norm=config.spectral_norm,
                             minibatch_std=config.minibatch_std)
         return cls(G, D, dataset, config, out_dir=out_dir, progress=progress, resume=resume)
 
@@ -397,6 +416,21 @@ class Trainer:
         cfg = self.config
         if cfg.lr_decay:
             self._decay_learning_rates()
+        if cfg.dp:
+            for _ in range(cfg.n_critic):
+                mask = self.dp_rng.random(len(self.dataset)) < self.accountant.sample_rate
+                idx = backend.xp_for(self.device).asarray(np.flatnonzero(mask))
+                stats = dp.dp_step(self.G, self.D, self.opt_G, self.opt_D, Tensor(self._data[idx]),
+                                   lambda n: self._noise(n)[0], self.loss_kind, noise_multiplier=cfg.noise_multiplier,
+                                   max_grad_norm=cfg.max_grad_norm, batch_size=cfg.batch_size,
+                                   expected_batch_size=self.accountant.sample_rate * len(self.dataset),
+                                   r1_gamma=cfg.r1_gamma, gp_lambda=cfg.gp_lambda, instance_noise=cfg.instance_noise,
+                                   g_step=_ == cfg.n_critic - 1)
+            if self.G_ema is not None:
+                self._update_ema()
+            self._record(stats["d_loss"], stats["g_loss"], stats["real_out"], stats["fake_out"], _grad_norm(self.G),
+                         _grad_norm(self.D), stats["fake"])
+            return
         if cfg.unrolled_steps:
             stats = unrolled.unrolled_step(self.G, self.D, self.opt_G, self.opt_D, lambda: self._real_batch()[0],
                                            lambda n: self._noise(n)[0], cfg.unrolled_steps, self.loss_kind)
@@ -436,6 +470,10 @@ class Trainer:
         if self.G_ema is not None:
             self._update_ema()
         self._record(d_loss, g_loss, real_out, fake_out, _grad_norm(self.G), grad_norm_d, fake)
+
+    def epsilon(self) -> float:
+        """ε of the (ε, δ) guarantee so far: step × n_critic private D updates (``--dp`` runs)."""
+        return self.accountant.epsilon(self.step * self.config.n_critic)
 
     def _decay_learning_rates(self) -> None:
         """lr_t = lr · (1 − t / steps): big steps early, fine ones at the end (as in the WGAN-GP code)."""
@@ -518,11 +556,14 @@ class Trainer:
         self._sums, self._count = None, 0
         row = {"step": self.step, **dict(zip(HISTORY_COLUMNS[1:-1], map(float, means))),
                "time": round(self.elapsed, 3)}
+        if self.config.dp:
+            row["epsilon"] = self.epsilon()
         self.history.append(row)
         if self.out_dir is not None:
             self._append_history(row)
         bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                        D_x=f"{row['d_real']:.2f}", D_G_z=f"{row['d_fake']:.2f}", refresh=False)
+                        D_x=f"{row['d_real']:.2f}", D_G_z=f"{row['d_fake']:.2f}",
+                        **({"eps": f"{row['epsilon']:.2f}"} if self.config.dp else {}), refresh=False)
         if not np.all(np.isfinite(means)):
             self._diverged(", ".join(f"{k}={row[k]:.4g}" for k in HISTORY_COLUMNS[1:-2]))
         self._check_failure_modes(row)
@@ -568,7 +609,7 @@ class Trainer:
         path = self._path("history.csv")
         new = not os.path.exists(path)
         with open(path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+            writer = csv.DictWriter(f, fieldnames=self.columns)
             if new:
                 writer.writeheader()
             writer.writerow(row)
@@ -582,6 +623,7 @@ class Trainer:
             "opt_G": self.opt_G.state_dict(),
             "opt_D": self.opt_D.state_dict(),
             "rng": {"global": get_rng_state(), "loader": self.loader.state_dict(),
+                    **({"poisson": json.dumps(self.dp_rng.bit_generator.state)} if self.config.dp else {}),
                     "labels": json.dumps(self.label_rng.bit_generator.state)},
             "step": self.step,
             "elapsed": self.elapsed,
@@ -602,6 +644,8 @@ class Trainer:
             set_rng_state(state["rng"]["global"])
             self.loader.load_state_dict(state["rng"]["loader"])
             self.label_rng.bit_generator.state = json.loads(state["rng"]["labels"])
+            if self.config.dp:
+                self.dp_rng.bit_generator.state = json.loads(state["rng"]["poisson"])
         except (KeyError, RuntimeError, ValueError) as err:
             raise ValueError(f"{source} does not fit this run: {err}") from err
         self._batches = infinite(self.loader)
@@ -622,12 +666,12 @@ class Trainer:
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
                 try:
-                    rows.append({k: float(row[k]) for k in HISTORY_COLUMNS})
+                    rows.append({k: float(row[k]) for k in self.columns})
                 except (KeyError, TypeError, ValueError):  # a line cut short by a crash
                     continue
         self.history = [dict(row, step=int(row["step"])) for row in rows if row["step"] <= self.step]
         with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+            writer = csv.DictWriter(f, fieldnames=self.columns)
             writer.writeheader()
             writer.writerows(self.history)
 
@@ -702,6 +746,10 @@ class Trainer:
 
     def save_metrics(self, path: str | None = None) -> str:
         result = dict(self.evaluate(), warnings=self.warnings)
+        if self.config.dp:
+            cfg = self.config
+            result.update(epsilon=self.epsilon(), delta=cfg.delta, noise_multiplier=cfg.noise_multiplier,
+                          max_grad_norm=cfg.max_grad_norm, sample_rate=self.accountant.sample_rate)
         path = path or self._path("metrics.json")
         _write_text(path, json.dumps(result, indent=2) + "\n")
         return path
