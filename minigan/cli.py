@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="decay the learning rates linearly to 0 over the steps")
     train.add_argument("--unrolled-steps", type=int, metavar="K",
                        help="unrolled GAN (mlp models): G's loss against D unrolled K optimizer steps ahead")
+    train.add_argument("--d-norm", choices=("batch", "layer", "none"),
+                       help="D's normalisation (default: batch for dcgan, layer with --dp or wgan-gp, none for mlp)")
+    train.add_argument("--dp", action="store_true", default=None,
+                       help="differentially private D (DP-SGD): Poisson batches, per-example clipping, Gaussian noise")
+    train.add_argument("--noise-multiplier", type=float, metavar="SIGMA", help="--dp noise σ (default 1.0)")
+    train.add_argument("--max-grad-norm", type=float, metavar="C", help="--dp per-example clipping norm (default 1.0)")
+    train.add_argument("--delta", type=float, help="--dp δ of the (ε, δ) guarantee (default 1e-5)")
+    train.add_argument("--target-epsilon", type=float, metavar="EPS",
+                       help="--dp: solve σ so that the run ends at this ε (instead of --noise-multiplier)")
     train.add_argument("--seed", type=int, help="default: 0")
     train.add_argument("--device", choices=("cpu", "cuda"), help="default: cpu")
     train.add_argument("--out", help="run directory (default: runs/<model>-<data>..., runs/dcgan for the default)")
@@ -111,13 +120,16 @@ def _default_out(config) -> str:
         name += "-" + config.loss
     if config.unrolled_steps:
         name += f"-unrolled{config.unrolled_steps}"
+    if config.dp:
+        name += "-dp"
     if config.seed != 0:
         name += f"-seed{config.seed}"
     return os.path.join("runs", name)
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps")
+                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps", "d_norm",
+                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 
@@ -143,8 +155,19 @@ def _train(args) -> int:
         if trainer.step >= trainer.config.steps:
             print(f"the run is already finished; pass --steps N (more than {trainer.step}) to train longer")
     else:
+        if args.target_epsilon is not None and args.noise_multiplier is not None:
+            raise CommandError("give --noise-multiplier or --target-epsilon, not both")
+        dp_flags = [f"--{k.replace('_', '-')}" for k in ("noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
+                    if getattr(args, k) is not None]
+        if dp_flags and not config.dp:
+            raise CommandError(f"{', '.join(dp_flags)} {'applies' if len(dp_flags) == 1 else 'apply'} only with --dp")
         trainer = Trainer.from_config(config, out_dir=out, progress=progress)
         print(f"training {config.model} ({config.loss} loss) on {config.data} for {config.steps} steps → {out}")
+        if config.dp:
+            swapped = config.d_norm is None and config.model == "dcgan"
+            norm = "layer norm (per example) instead of batch norm" if swapped else f"norm {config.d_norm or 'none'}"
+            print(f"DP-SGD on D: σ = {trainer.config.noise_multiplier:.4g}, C = {config.max_grad_norm}, "
+                  f"q = {trainer.accountant.sample_rate:.4g}, δ = {config.delta}; D uses {norm}")
     start = time.perf_counter()
     try:
         trainer.fit()

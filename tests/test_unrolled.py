@@ -11,6 +11,10 @@ from minigan.gan.train import Trainer, default_config
 from minigan.gan.unrolled import functional_call, unrolled_step
 
 
+def t64(a):
+    return mg.tensor(a, dtype=np.float64)
+
+
 def _models(seed=0, dtype="float64"):
     mg.manual_seed(seed)
     G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
@@ -29,7 +33,7 @@ def test_functional_step_equals_the_in_place_step(make):
     params = list(D.parameters())
     rng = np.random.default_rng(0)
     for _ in range(4):
-        loss = (D(mg.tensor(rng.standard_normal((5, 2)))) ** 2).sum()
+        loss = (D(t64(rng.standard_normal((5, 2)))) ** 2).sum()
         grads = mg.grad(loss, params)
         new, _ = optim.functional_step(opt, params, list(grads))
         for p, g in zip(params, grads):
@@ -49,7 +53,7 @@ def test_functional_step_refuses_rmsprop_and_wrong_lengths():
 
 def test_functional_call_uses_the_given_tensors_and_restores_the_module():
     _, D = _models()
-    x = mg.tensor(np.ones((3, 2)))
+    x = t64(np.ones((3, 2)))
     before = D(x).numpy()
     zeros = {name: mg.zeros(*p.shape, dtype=p.dtype) for name, p in D.named_parameters()}
     np.testing.assert_array_equal(functional_call(D, zeros, x).numpy(), np.zeros(3))
@@ -70,7 +74,7 @@ def test_the_generator_gradient_flows_through_the_unrolled_updates(K):
     """∂f_K/∂φ from the unrolled graph equals central differences of f_K (float64)."""
     G, D = _models()
     rng = np.random.default_rng(1)
-    z, real = mg.tensor(rng.standard_normal((6, 3))), mg.tensor(rng.standard_normal((6, 2)))
+    z, real = t64(rng.standard_normal((6, 3))), t64(rng.standard_normal((6, 2)))
     _, grads, _ = _g_loss_and_grad(G, D, K, z, real)
     p = list(G.parameters())[0]
     h = 1e-6
@@ -90,7 +94,7 @@ def test_the_generator_gradient_flows_through_the_unrolled_updates(K):
 def test_the_real_discriminator_takes_only_the_first_step():
     G, D = _models()
     rng = np.random.default_rng(2)
-    z, real = mg.tensor(rng.standard_normal((6, 3))), mg.tensor(rng.standard_normal((6, 2)))
+    z, real = t64(rng.standard_normal((6, 3))), t64(rng.standard_normal((6, 2)))
     _, _, d_plain = _g_loss_and_grad(G, D, 0, z, real)
     _, _, d_unrolled = _g_loss_and_grad(G, D, 5, z, real)
     for a, b in zip(d_plain.parameters(), d_unrolled.parameters()):
