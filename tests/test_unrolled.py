@@ -143,3 +143,12 @@ def test_cli_unrolled_run_and_refusal(tmp_path, capsys):
     assert cli.main(["train", "--data", "digits", "--model", "dcgan", "--steps", "2", "--quiet",
                      "--unrolled-steps", "2", "--out", str(tmp_path / "bad")]) == 2
     assert "unrolled_steps 2: model is not supported" in capsys.readouterr().err
+
+
+def test_lesson_21_quick(tmp_path):
+    from minigan import lessons_cli
+
+    results = lessons_cli.run_lesson(21, quick=True, out_dir=tmp_path)
+    rows = {(r["seed"], r["K"]): r for r in results["table"]}
+    assert rows[1, 5]["modes_10"] > rows[1, 0]["modes_10"]
+    assert (tmp_path / "samples.png").stat().st_size > 5000
