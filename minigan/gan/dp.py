@@ -36,14 +36,18 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 
+import numpy as np
+
 from .. import backend, nn
 from ..autograd import Tensor, grad
 from ..creation import randn
 from ..ops import matmul, pad, stack, swapaxes
 from . import losses
-from .unrolled import _swapped
+from .step import decay_learning_rates, update_ema
+from .unrolled import _swapped, basic_statistics
 
-__all__ = ["Accountant", "check_config", "clipped_gradients", "discriminator_norm", "dp_step", "per_example_gradients"]
+__all__ = ["Accountant", "check_config", "clipped_gradients", "discriminator_norm", "dp_step", "per_example_gradients",
+           "prepare", "train_step"]
 
 MIXING_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
@@ -181,6 +185,44 @@ def dp_step(G, D, opt_G, opt_D, real: Tensor, noise: Callable[[int], Tensor], lo
     D.requires_grad_(True)
     opt_G.step()
     return dict(stats, g_loss=g_loss.detach(), fake=fake.detach())
+
+
+def train_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) -> dict:
+    """Step ``t`` of a --dp run (the signature of ``minigan.gan.step.train_step``): n_critic private D
+    updates (:func:`dp_step`) on Poisson samples of ``batches.data``, the last followed by G's update.
+
+    The Poisson sample of update j in step t is drawn with a generator seeded by (seed, 6, t, j), so a resumed
+    run draws the same batches without any state to save.
+    """
+    if config.lr_decay:
+        decay_learning_rates(opt_G, opt_D, config, t)
+    data = batches.data
+    n = len(data)
+    rate = min(1.0, config.batch_size / n)
+    xp = backend.array_module(data)
+    for j in range(config.n_critic):
+        chosen = np.flatnonzero(np.random.default_rng([config.seed, 6, t, j]).random(n) < rate)
+        stats = dp_step(G, D, opt_G, opt_D, Tensor(data[xp.asarray(chosen)]), lambda m: noise(m)[0], config.loss,
+                        noise_multiplier=config.noise_multiplier, max_grad_norm=config.max_grad_norm,
+                        expected_batch_size=rate * n, batch_size=config.batch_size, r1_gamma=config.r1_gamma,
+                        gp_lambda=config.gp_lambda, instance_noise=config.instance_noise,
+                        g_step=j == config.n_critic - 1)
+    if G_ema is not None:
+        update_ema(G_ema, G, t, config.ema_decay)
+    return basic_statistics(stats, G, D, config.loss)
+
+
+def prepare(config, dataset_size: int) -> Accountant:
+    """The accountant of a --dp run; with ``target_epsilon`` set, first solve σ for it (written into
+    ``config``, so the run folder records the σ used and a resumed run keeps it)."""
+    rate = min(1.0, config.batch_size / dataset_size)
+    if config.target_epsilon is not None:
+        from ..privacy import noise_multiplier_for_epsilon
+
+        config.noise_multiplier = noise_multiplier_for_epsilon(config.target_epsilon, rate,
+                                                               config.steps * config.n_critic, config.delta)
+        config.target_epsilon = None
+    return Accountant(config.noise_multiplier, rate, config.delta)
 
 
 def discriminator_norm(model: str, d_norm: str | None) -> str | None:

@@ -26,10 +26,12 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from ..autograd import Tensor, grad
+from ..ops import sigmoid
 from ..optim import functional_step
 from . import losses
+from .step import decay_learning_rates, grad_norm, update_ema
 
-__all__ = ["check_config", "functional_call", "unrolled_step"]
+__all__ = ["check_config", "functional_call", "train_step", "unrolled_step"]
 
 
 @contextlib.contextmanager
@@ -102,7 +104,30 @@ def unrolled_step(G, D, opt_G, opt_D, real_batch: Callable[[], Tensor], noise: C
     return dict(first, g_loss=g_loss.detach(), fake=fake.detach())
 
 
-def check_config(config, G=None) -> None:
+def train_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) -> dict:
+    """Step ``t`` of an unrolled run (the signature of ``minigan.gan.step.train_step``): learning-rate decay,
+    :func:`unrolled_step` with ``config.unrolled_steps``, the EMA; returns the basic game's statistics."""
+    if config.lr_decay:
+        decay_learning_rates(opt_G, opt_D, config, t)
+    stats = unrolled_step(G, D, opt_G, opt_D, lambda: next(batches)[0], lambda n: noise(n)[0],
+                          config.unrolled_steps, config.loss)
+    if G_ema is not None:
+        update_ema(G_ema, G, t, config.ema_decay)
+    return basic_statistics(stats, G, D, config.loss)
+
+
+def basic_statistics(stats: dict, G, D, loss: str) -> dict:
+    """The statistics of ``minigan.gan.step.STATS`` (0-d device arrays) from a step's Tensors."""
+    real_out, fake_out = stats["real_out"], stats["fake_out"]
+    if loss in losses.PROBABILITY_LOSSES:  # report probabilities D(x) = σ(logit)
+        real_out, fake_out = sigmoid(real_out), sigmoid(fake_out)
+    fake = stats["fake"].data
+    return {"d_loss": stats["d_loss"].data, "g_loss": stats["g_loss"].data, "d_real": real_out.data.mean(),
+            "d_fake": fake_out.data.mean(), "grad_norm_g": grad_norm(G), "grad_norm_d": grad_norm(D),
+            "diversity": fake.reshape(len(fake), -1).std(axis=0).mean()}
+
+
+def check_config(config) -> None:
     """Refuse (ValueError) the settings an unrolled run does not support, naming each."""
     k = config.unrolled_steps
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
