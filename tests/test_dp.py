@@ -152,3 +152,13 @@ def test_cli_dp_run_and_errors(tmp_path, capsys):
     assert "--delta applies only with --dp" in capsys.readouterr().err
     both = ["--dp", "--noise-multiplier", "1", "--target-epsilon", "2", "--out", str(tmp_path / "x")]
     assert cli.main(base + both) == 2
+
+
+def test_lesson_22_quick(tmp_path):
+    from minigan import lessons_cli
+
+    results = lessons_cli.run_lesson(22, quick=True, out_dir=tmp_path)
+    w1 = [r["w1"] for r in results["tradeoff"]]
+    assert w1[0] < min(w1[1:])
+    assert results["by_sigma"] == sorted(results["by_sigma"], reverse=True)
+    assert (tmp_path / "privacy.png").stat().st_size > 5000
