@@ -52,6 +52,8 @@ class Family:
 
 def build_basic_models(config: TrainConfig, dataset: Dataset):
     """The (G, D) pair of ``minigan.gan.models.build_models`` for the model, loss and sizes in ``config``."""
+    unrolled.check_config(config)  # the step variants refuse the settings they do not support
+    dp.check_config(config)
     norm = dp.discriminator_norm(config.model, config.d_norm) if config.dp else config.d_norm
     return build_models(config.model, dataset, config.loss, nz=config.nz, width=config.width, depth=config.depth,
                         norm=norm, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std)

@@ -39,7 +39,7 @@ from .. import backend, io, metrics, optim
 from ..autograd import Tensor, no_grad
 from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
-from . import dp
+from . import dp, unrolled
 from .config import TrainConfig, check_config
 from .families import get_family
 from .losses import PROBABILITY_LOSSES
@@ -109,6 +109,8 @@ class Trainer:
                  progress: bool = True, resume: bool = False):
         cfg = self.config = config
         check_config(cfg)
+        unrolled.check_config(cfg)
+        dp.check_config(cfg)
         self.family = get_family(cfg.model)
         self.out_dir, self.progress, self.dataset = out_dir, progress, dataset
         if out_dir is not None and not resume:
