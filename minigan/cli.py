@@ -144,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep an exponential moving average of G's weights and sample from it")
     train.add_argument("--lr-decay", action=argparse.BooleanOptionalAction,
                        help="decay the learning rates linearly to 0 over the steps")
+    train.add_argument("--unrolled-steps", type=_COUNT, metavar="K",
+                       help="unrolled GAN (mlp models): G's loss against D unrolled K optimizer steps ahead")
+    train.add_argument("--d-norm", choices=("batch", "layer", "none"),
+                       help="D's normalisation (default: batch for dcgan, layer with --dp or wgan-gp, none for mlp)")
+    train.add_argument("--dp", action="store_true", default=None,
+                       help="differentially private D (DP-SGD): Poisson batches, per-example clipping, Gaussian noise")
+    train.add_argument("--noise-multiplier", type=float, metavar="SIGMA", help="--dp noise σ (default 1.0)")
+    train.add_argument("--max-grad-norm", type=float, metavar="C", help="--dp per-example clipping norm (default 1.0)")
+    train.add_argument("--delta", type=float, help="--dp δ of the (ε, δ) guarantee (default 1e-5)")
+    train.add_argument("--target-epsilon", type=float, metavar="EPS",
+                       help="--dp: solve σ so that the run ends at this ε (instead of --noise-multiplier)")
     train.add_argument("--seed", type=_COUNT, help="default: 0")
     train.add_argument("--device", choices=("cpu", "cuda"),
                        help="default: cuda under MINIGAN_BACKEND=cupy, else cpu")
@@ -179,13 +190,18 @@ def _default_out(config) -> str:
         name += "-" + config.data.split(":")[0]
     if config.loss != "nonsaturating":
         name += "-" + config.loss
+    if config.unrolled_steps:
+        name += f"-unrolled{config.unrolled_steps}"
+    if config.dp:
+        name += "-dp"
     if config.seed != 0:
         name += f"-seed{config.seed}"
     return os.path.join("runs", name)
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay")
+                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps", "d_norm",
+                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 
@@ -308,10 +324,21 @@ def _train(args, program: bool) -> int:
         trainer = Trainer.resume(out, progress=progress, **{k: given.get(k) for k in _RESUME_SETTINGS})
         print(f"resuming {out} at step {trainer.step} of {trainer.config.steps}")
     else:
+        if args.target_epsilon is not None and args.noise_multiplier is not None:
+            raise CommandError("give --noise-multiplier or --target-epsilon, not both")
+        dp_flags = [f"--{k.replace('_', '-')}" for k in ("noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
+                    if getattr(args, k) is not None]
+        if dp_flags and not config.dp:
+            raise CommandError(f"{', '.join(dp_flags)} {'applies' if len(dp_flags) == 1 else 'apply'} only with --dp")
         _prepare_out(out)
         _clear_unfinished_start(out)
         trainer = Trainer.from_config(config, out_dir=out, progress=progress)
         print(f"training {config.model} ({config.loss} loss) on {config.data} for {config.steps} steps → {out}")
+        if config.dp:
+            swapped = config.d_norm is None and config.model == "dcgan"
+            norm = "layer norm (per example) instead of batch norm" if swapped else f"norm {config.d_norm or 'none'}"
+            print(f"DP-SGD on D: σ = {trainer.config.noise_multiplier:.4g}, C = {config.max_grad_norm}, "
+                  f"q = {trainer.accountant.sample_rate:.4g}, δ = {config.delta}; D uses {norm}")
     start = time.perf_counter()
     try:
         trainer.fit()  # with the BLAS thread policy of minigan.threads

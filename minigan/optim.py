@@ -22,7 +22,7 @@ import numpy as np
 from . import backend, kernels
 from .autograd import Tensor, no_grad
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
+__all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "functional_step"]
 
 
 class Optimizer:
@@ -297,3 +297,50 @@ class RMSprop(Optimizer):
             p.data -= group["lr"] * buf
         else:
             p.data -= group["lr"] * (grad / avg)
+
+
+def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tensor],
+                    states: list[dict[str, Any]] | None = None) -> tuple[list[Tensor], list[dict[str, Any]]]:
+    """One step of ``optimizer``'s rule written with Tensor ops, so that it can be differentiated.
+
+    Returns (new parameters, new states); nothing is modified. ``params`` are the optimizer's parameters
+    (or Tensors standing in for them, in the same order), ``grads`` their gradients (made with
+    ``create_graph=True`` to differentiate through the step), ``states`` each parameter's state (default:
+    the optimizer's own, read as constants). Unrolled GANs (Metz et al. 2017) chain K of these steps.
+    The hyperparameters are those of the optimizer's parameter groups. The rules are the ones in the
+    docstrings of :class:`SGD` (without nesterov) and :class:`Adam`; RMSprop is not supported.
+    """
+    if not isinstance(optimizer, (SGD, Adam)):
+        raise TypeError(f"functional_step supports SGD and Adam, got {type(optimizer).__name__}")
+    groups = [g for g in optimizer.param_groups for _ in g["params"]]
+    if not (len(params) == len(grads) == len(groups)) or (states is not None and len(states) != len(params)):
+        raise ValueError(f"functional_step: the optimizer has {len(groups)} parameters, got {len(params)} "
+                         f"params, {len(grads)} grads and {len(states) if states is not None else '-'} states")
+    if states is None:
+        originals = [p for g in optimizer.param_groups for p in g["params"]]
+        states = [{k: Tensor(v) if hasattr(v, "shape") else v for k, v in optimizer.state.get(p, {}).items()}
+                  for p in originals]
+    new_params, new_states = [], []
+    for p, g, state, group in zip(params, grads, states, groups):
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        if isinstance(optimizer, SGD):
+            if group["nesterov"]:
+                raise ValueError("functional_step does not support nesterov momentum")
+            state = dict(state)
+            if group["momentum"] != 0:
+                buf = state.get("momentum_buffer")
+                buf = g if buf is None else group["momentum"] * buf + (1 - group["dampening"]) * g
+                g = state["momentum_buffer"] = buf
+            new_params.append(p - group["lr"] * g)
+        else:
+            beta1, beta2 = group["betas"]
+            t = state.get("step", 0) + 1
+            m = (1 - beta1) * g if "exp_avg" not in state else beta1 * state["exp_avg"] + (1 - beta1) * g
+            v = (1 - beta2) * g * g if "exp_avg_sq" not in state else beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            # √(v + 1e-30): the same value (eps is 1e-8), and a finite derivative where g (so v) is exactly 0
+            denom = (v + 1e-30) ** 0.5 / math.sqrt(1 - beta2**t) + group["eps"]
+            new_params.append(p - group["lr"] / (1 - beta1**t) * m / denom)
+            state = dict(step=t, exp_avg=m, exp_avg_sq=v)
+        new_states.append(state)
+    return new_params, new_states

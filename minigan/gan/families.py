@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import io
 from ..data import Dataset, load_dataset
+from . import dp, unrolled
 from .config import TrainConfig
 from .models import build_models
 from .sampling import generate_samples
@@ -51,8 +52,18 @@ class Family:
 
 def build_basic_models(config: TrainConfig, dataset: Dataset):
     """The (G, D) pair of ``minigan.gan.models.build_models`` for the model, loss and sizes in ``config``."""
+    unrolled.check_config(config)  # the step variants refuse the settings they do not support
+    dp.check_config(config)
+    norm = dp.discriminator_norm(config.model, config.d_norm) if config.dp else config.d_norm
     return build_models(config.model, dataset, config.loss, nz=config.nz, width=config.width, depth=config.depth,
-                        norm=config.d_norm, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std)
+                        norm=norm, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std)
+
+
+def basic_family_step(G, D, opt_G, opt_D, batches, noise, config: TrainConfig, t: int, G_ema=None):
+    """The step of the basic families: the basic game, or its unrolled (``--unrolled-steps``) or
+    differentially private (``--dp``) variant."""
+    step = unrolled.train_step if config.unrolled_steps else dp.train_step if config.dp else train_step
+    return step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema)
 
 
 FAMILIES: dict[str, Family] = {}
@@ -74,9 +85,9 @@ def get_family(name: str) -> Family:
     return FAMILIES[name]
 
 
-register_family("mlp", Family(build=build_basic_models, step=train_step, sample=generate_samples))
-register_family("dcgan", Family(build=build_basic_models, step=train_step, sample=generate_samples))
-register_family("cgan", Family(build=build_basic_models, step=train_step, sample=generate_samples,
+register_family("mlp", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
+register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
+register_family("cgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
                                conditional=True))
 
 

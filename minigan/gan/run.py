@@ -39,6 +39,7 @@ from .. import backend, io, metrics, optim, threads
 from ..autograd import Tensor, no_grad
 from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
+from . import dp, unrolled
 from .config import WARMUP_CRITIC_UPDATES, TrainConfig, check_config
 from .families import get_family
 from .losses import PROBABILITY_LOSSES
@@ -108,6 +109,8 @@ class Trainer:
                  progress: bool = True, resume: bool = False):
         cfg = self.config = config
         check_config(cfg)
+        unrolled.check_config(cfg)
+        dp.check_config(cfg)
         self.family = get_family(cfg.model)
         self.out_dir, self.progress, self.dataset = out_dir, progress, dataset
         if out_dir is not None and not resume:
@@ -122,7 +125,8 @@ class Trainer:
         self.opt_G = _optimizer(G, cfg, cfg.lr_g, cfg.betas_g)
         self.opt_D = _optimizer(D, cfg, cfg.lr_d, cfg.betas_d)
         self.G_ema = copy.deepcopy(G) if cfg.ema else None
-        self.history_columns = ("step", *self.family.stats, "time")  # of history.csv
+        self.history_columns = ("step", *self.family.stats, "time") + (("epsilon",) if cfg.dp else ())
+        self.accountant = dp.prepare(cfg, len(dataset)) if cfg.dp else None  # ε of a --dp run
 
         # What the step draws from: real batches (the data on the device, shuffled by a seeded loader) and
         # noise (minigan's global generator; class labels of fake samples from one of their own).
@@ -261,10 +265,12 @@ class Trainer:
         means = backend.to_numpy(self._sums / self._count)
         self._sums, self._count = None, 0
         row = {"step": self.step, **dict(zip(self.family.stats, map(float, means))), "time": round(self.elapsed, 3)}
+        if self.accountant is not None:
+            row["epsilon"] = self.epsilon()
         self.history.append(row)
         if self.out_dir is not None:
             self._append_history(row)
-        bar.set_postfix({k: f"{row[k]:.3f}" for k in self.family.stats[:4]}, refresh=False)
+        bar.set_postfix({k: f"{row[k]:.3f}" for k in self.family.stats[:4] + ("epsilon",) if k in row}, refresh=False)
         if not np.all(np.isfinite(means)):
             self._diverged(", ".join(f"{k}={row[k]:.4g}" for k in self.family.stats[:-1]))
         self._check_failure_modes(row)
@@ -434,8 +440,16 @@ class Trainer:
                           w1=metrics.wasserstein1d(samples, real))
         return result
 
+    def epsilon(self) -> float:
+        """ε of the (ε, δ) guarantee so far (``--dp`` runs): step × n_critic private D updates."""
+        return self.accountant.epsilon(self.step * self.config.n_critic)
+
     def save_metrics(self, path: str | None = None) -> str:
         result = dict(self.evaluate(), warnings=self.warnings)
+        if self.accountant is not None:
+            cfg = self.config
+            result.update(epsilon=self.epsilon(), delta=cfg.delta, noise_multiplier=cfg.noise_multiplier,
+                          max_grad_norm=cfg.max_grad_norm, sample_rate=self.accountant.sample_rate)
         path = path or self._path("metrics.json")
         _write_text(path, json.dumps(result, indent=2) + "\n")
         return path
