@@ -195,7 +195,7 @@ def default_config(model: str | None = None, loss: str = "nonsaturating", data: 
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     if data in TOY_DATASETS:
         settings = dict(DATA_DEFAULTS[data])
-    elif data in DIGITS_SIZES or data.startswith("mnist:"):
+    elif data in DIGITS_SIZES or data in ("mnist", "mnist32") or data.startswith("mnist:"):
         settings = dict(DATA_DEFAULTS["image"])
     else:
         raise ValueError(f"unknown data {data!r}; valid: {', '.join(dataset_names())}")

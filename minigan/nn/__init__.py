@@ -31,3 +31,32 @@ __all__ = [
     "LayerNorm", "LeakyReLU", "Linear", "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Tanh", "Unflatten", "Upsample", "functional", "init", "utils",
 ]
+
+# the layers of the later GANs; this Upsample (sizes, scale factors, linear modes) replaces the one in layers
+from .activation import PReLU  # noqa: E402
+from .attention import SelfAttention2d  # noqa: E402
+from .conv1d import Conv1d, ConvTranspose1d  # noqa: E402
+from .equalized import equalized_lr, remove_equalized_lr  # noqa: E402
+from .normalization import (  # noqa: E402
+    AdaptiveInstanceNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    PixelNorm,
+)
+from .resample import (  # noqa: E402, F811
+    AvgPool2d,
+    ConstantPad2d,
+    PixelShuffle,
+    PixelUnshuffle,
+    ReflectionPad2d,
+    ReplicationPad2d,
+    Upsample,
+    ZeroPad2d,
+)
+
+__all__ += [
+    "AdaptiveInstanceNorm2d", "AvgPool2d", "ConstantPad2d", "Conv1d", "ConvTranspose1d", "GroupNorm",
+    "InstanceNorm1d", "InstanceNorm2d", "PReLU", "PixelNorm", "PixelShuffle", "PixelUnshuffle", "ReflectionPad2d",
+    "ReplicationPad2d", "SelfAttention2d", "ZeroPad2d", "equalized_lr", "remove_equalized_lr",
+]

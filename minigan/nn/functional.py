@@ -185,3 +185,17 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     picked = getitem(log_softmax(logits, axis=1), (xp.arange(logits.shape[0]), xp.asarray(idx)))
     return _reduce(-picked, reduction)
 
+
+
+# ----------------------------------------------------------------------------- the layers of the later GANs
+# (ProGAN, StyleGAN, SAGAN, BigGAN, pix2pix, CycleGAN, SRGAN, WaveGAN); the maths is in the ops modules.
+# This interpolate (sizes, scale factors, nearest / linear / bilinear) replaces the integer-nearest one above.
+from ..ops.conv import conv1d, conv_transpose1d  # noqa: E402
+from ..ops.norm import adaptive_instance_norm, group_norm, instance_norm, pixel_norm  # noqa: E402
+from ..ops.pool import avg_pool2d, interpolate, pad, pixel_shuffle, pixel_unshuffle  # noqa: E402, F811
+from ..ops.prelu import prelu  # noqa: E402
+
+__all__ += [
+    "adaptive_instance_norm", "avg_pool2d", "conv1d", "conv_transpose1d", "group_norm", "instance_norm", "pad",
+    "pixel_norm", "pixel_shuffle", "pixel_unshuffle", "prelu",
+]
