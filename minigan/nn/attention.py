@@ -48,7 +48,7 @@ class SelfAttention2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.channels:
-            raise ValueError(f"{self!r} expects input of shape (N, {self.channels}, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"{self._name()} expects input of shape (N, {self.channels}, H, W), got {tuple(x.shape)}")
         n, c, h, w = x.shape
         v = self.value(x).reshape(n, c, h * w)
         o = matmul(v, swapaxes(self.attention(x), 1, 2))  # o[:, :, i] = Σ_j a[i, j] v[:, j]
@@ -56,3 +56,7 @@ class SelfAttention2d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.channels}, inner={self.inner}"
+
+    def _name(self) -> str:
+        """The one-line name errors use (the repr lists the child convolutions too)."""
+        return f"SelfAttention2d({self.extra_repr()})"

@@ -46,7 +46,8 @@ class GroupNorm(Module):
 
 class _InstanceNorm(Module):
     """Instance norm: each (sample, channel) standardised over its positions. As PyTorch: no affine and no
-    running statistics by default; with ``track_running_stats`` they are updated in training and used in eval."""
+    running statistics by default; with ``track_running_stats`` they are updated in training and used in eval
+    (``num_batches_tracked`` is kept for PyTorch's state_dict keys and, as there, not counted)."""
 
     _ndim = 0
     _shape_text = ""
@@ -71,8 +72,6 @@ class _InstanceNorm(Module):
             raise ValueError(f"{self!r} expects input of shape {self._shape_text.format(c=self.num_features)}, "
                              f"got {tuple(x.shape)}")
         use_input_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
         rm = None if self.running_mean is None else self.running_mean.data
         rv = None if self.running_var is None else self.running_var.data
         return instance_norm(x, rm, rv, self.weight, self.bias, use_input_stats, self.momentum, self.eps)
@@ -130,11 +129,11 @@ class AdaptiveInstanceNorm2d(Module):
         self.style.bias.data[:num_features] = 1
 
     def forward(self, x: Tensor, w: Tensor) -> Tensor:
-        c = self.num_features
+        c, name = self.num_features, f"AdaptiveInstanceNorm2d({self.extra_repr()})"
         if x.ndim != 4 or x.shape[1] != c:
-            raise ValueError(f"{self!r} expects input of shape (N, {c}, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"{name} expects input of shape (N, {c}, H, W), got {tuple(x.shape)}")
         if w.ndim != 2 or w.shape != (x.shape[0], self.w_dim):
-            raise ValueError(f"{self!r} expects a style of shape ({x.shape[0]}, {self.w_dim}), got {tuple(w.shape)}")
+            raise ValueError(f"{name} expects a style of shape ({x.shape[0]}, {self.w_dim}), got {tuple(w.shape)}")
         style = self.style(w)
         return adaptive_instance_norm(x, style[:, :c], style[:, c:], self.eps)
 
