@@ -72,7 +72,7 @@ def load_mnist_bundled(split: str = "train", pad: int = 0) -> tuple[np.ndarray, 
         raise ValueError(f"load_mnist_bundled: pad must be a non-negative int, got {pad!r}")
     pixels, labels = _raw()
     rows = split_indices(labels, split)
-    images = pixels[rows].astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    images = (pixels[rows] / 127.5 - 1).astype(np.float32)  # in float64, then rounded once
     if pad:
         images = np.pad(images, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=-1.0)
     return images, labels[rows].copy()
