@@ -151,7 +151,6 @@ def test_pixel_norm_layer(rng):
 
 def test_equalized_lr_scales_at_run_time():
     mg.manual_seed(0)
-    conv = nn.utils.spectral_norm if False else None  # noqa: F841  (equalized LR is its own wrapper)
     layer = nn.equalized_lr(nn.Conv2d(4, 3, 3, padding=1))
     assert sorted(layer.state_dict()) == ["bias", "weight_orig"]
     w = to_np(layer.weight_orig)
