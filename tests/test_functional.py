@@ -69,7 +69,7 @@ def test_embedding_and_interpolate(rng):
     x = rng.standard_normal((1, 2, 2, 3))
     up = to_np(F.interpolate(t64(x), scale_factor=2))
     np.testing.assert_array_equal(up, x.repeat(2, axis=2).repeat(2, axis=3))
-    assert mg.gradcheck(lambda a: F.interpolate(a, 2), (t64(x),))
+    assert mg.gradcheck(lambda a: F.interpolate(a, scale_factor=2), (t64(x),))
 
 
 def test_leaky_relu_gradgradcheck_away_from_zero(rng):

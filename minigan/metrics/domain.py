@@ -259,7 +259,8 @@ def image_metrics(samples, dataset_name: str | Dataset, real=None, max_real: int
     dict:
 
         fid_digits, kid_digits_mean, kid_digits_std, is_digits_mean, is_digits_std, is_splits,
-        precision, recall, confident_fraction (top class probability >= 0.9), class_histogram
+        precision, recall, confident_fraction (top class probability >= 0.9), confident_fraction_real
+        (the same for the real images), confident_ratio (the first over the second), class_histogram
         (counts of the predicted class, 0..9), num_samples, num_real, real_data, feature_network
     """
     fake = prepare_images(samples, "samples")  # checks (and resizes) once
@@ -286,6 +287,7 @@ def image_metrics(samples, dataset_name: str | Dataset, real=None, max_real: int
     pr_fake = feats_fake[np.sort(rng.choice(len(feats_fake), m, replace=False))]
     precision, recall = precision_recall(pr_real, pr_fake, k=3)
     predicted = probs.argmax(axis=1)
+    confident_real = float(np.mean(class_probs(real).max(axis=1) >= CONFIDENCE))
     return {
         "fid_digits": frechet_distance(feats_real, feats_fake),
         "kid_digits_mean": kid_mean,
@@ -296,6 +298,10 @@ def image_metrics(samples, dataset_name: str | Dataset, real=None, max_real: int
         "precision": precision,
         "recall": recall,
         "confident_fraction": float(np.mean(probs.max(axis=1) >= CONFIDENCE)),
+        # the same figure for the real images: the classifier is confident on some blobs and unsure of some
+        # real digits, so the samples' fraction means something only beside the real one
+        "confident_fraction_real": confident_real,
+        "confident_ratio": float(np.mean(probs.max(axis=1) >= CONFIDENCE)) / max(confident_real, 1e-12),
         "class_histogram": np.bincount(predicted, minlength=NUM_CLASSES).tolist(),
         "num_samples": len(fake),
         "num_real": len(real),

@@ -20,20 +20,22 @@ from ..ops import (
     matmul,
     mean,
     relu,
-    reshape,
     sigmoid,
     softplus,
     sqrt,
     tanh,
     var,
 )
-from ..ops.conv import conv2d, conv_transpose2d
-from ..ops.norm import batch_norm
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from ..ops.norm import adaptive_instance_norm, batch_norm, group_norm, instance_norm, pixel_norm
+from ..ops.pool import avg_pool2d, interpolate, pad, pixel_shuffle, pixel_unshuffle
+from ..ops.prelu import prelu
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
-    "embedding", "interpolate", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss",
-    "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "adaptive_instance_norm", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+    "conv_transpose1d", "conv_transpose2d", "cross_entropy", "dropout", "embedding", "group_norm", "instance_norm",
+    "interpolate", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss", "pad",
+    "pixel_norm", "pixel_shuffle", "pixel_unshuffle", "prelu", "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]
 
 
@@ -93,20 +95,6 @@ def check_embedding_indices(idx, num_embeddings: int) -> None:
                          f"[{int(idx.min())}, {int(idx.max())}]")
 
 
-def interpolate(x: Tensor, scale_factor: int = 2, mode: str = "nearest") -> Tensor:
-    """Nearest-neighbour upsampling of (N, C, H, W) by an integer factor (each pixel → an s×s block)."""
-    if mode != "nearest":
-        raise ValueError(f"interpolate supports mode='nearest' only, got {mode!r}")
-    s = int(scale_factor)
-    if s != scale_factor or s < 1:
-        raise ValueError(f"interpolate needs a positive integer scale_factor, got {scale_factor}")
-    if x.ndim != 4:
-        raise ValueError(f"interpolate expects (N, C, H, W), got {x.shape}")
-    n, c, h, w = x.shape
-    blocks = broadcast_to(reshape(x, (n, c, h, 1, w, 1)), (n, c, h, s, w, s))
-    return reshape(blocks, (n, c, h * s, w * s))
-
-
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return mean(loss)
@@ -158,4 +146,5 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     xp = backend.array_module(logits.data)
     picked = getitem(log_softmax(logits, 1), (xp.arange(logits.shape[0]), xp.asarray(idx)))
     return _reduce(-picked, reduction)
+
 

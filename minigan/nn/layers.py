@@ -22,7 +22,7 @@ from .module import Module, Parameter
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Flatten", "Identity",
-    "LayerNorm", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Tanh", "Unflatten", "Upsample",
+    "LayerNorm", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Tanh", "Unflatten",
 ]
 
 
@@ -361,26 +361,6 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-
-
-class Upsample(Module):
-    """Nearest-neighbour upsampling of (N, C, H, W) by an integer ``scale_factor``."""
-
-    def __init__(self, size=None, scale_factor: int | None = None, mode: str = "nearest"):
-        super().__init__()
-        if size is not None or scale_factor is None:
-            raise ValueError("Upsample supports scale_factor only, e.g. Upsample(scale_factor=2)")
-        if mode != "nearest":
-            raise ValueError(f"Upsample supports mode='nearest' only, got {mode!r}")
-        self.scale_factor, self.mode = scale_factor, mode
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4:
-            raise ValueError(f"{self!r} expects input of shape (N, C, H, W), got {tuple(x.shape)}")
-        return F.interpolate(x, scale_factor=self.scale_factor, mode=self.mode)
-
-    def extra_repr(self) -> str:
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
 
 
 class Identity(Module):

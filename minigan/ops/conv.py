@@ -329,3 +329,54 @@ class Conv2dWeightGrad(Function):
             gx = ConvTranspose2d.apply(y, g, stride=self.stride, padding=self.padding, out_hw=x.shape[2:])
         gy = Conv2d.apply(x, g, stride=self.stride, padding=self.padding) if y.requires_grad else None
         return gx, gy
+
+
+# ----------------------------------------------------------------------------- 1-D forms (WaveGAN)
+
+
+def _single(value, name: str, fn: str) -> int:
+    v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+    if not isinstance(v, int):
+        raise ValueError(f"{fn}: {name} must be an int, got {value!r}")
+    return v
+
+
+def _check_3d(name: str, x: Tensor, w: Tensor, in_axis: int, what: str) -> None:
+    if x.ndim != 3:
+        raise ValueError(f"{name} expects a 3-D input (N, C, L), got shape {x.shape}")
+    if w.ndim != 3:
+        raise ValueError(f"{name} expects a 3-D weight {what}, got shape {w.shape}")
+    if x.shape[1] != w.shape[in_axis]:
+        raise ValueError(f"{name}: weight of shape {w.shape} expects {w.shape[in_axis]} input channels, "
+                         f"got input of shape {x.shape}")
+
+
+def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """1-D cross-correlation: x (N, C, L), w (F, C, k), b (F,) → (N, F, ⌊(L + 2·padding − k) / stride⌋ + 1).
+
+    The 2-D op on a height-1 image: y = conv2d(x as (N, C, 1, L), w as (F, C, 1, k)), stride (1, s),
+    padding (0, p).
+    """
+    stride, padding = _single(stride, "stride", "conv1d"), _single(padding, "padding", "conv1d")
+    _check_3d("conv1d", x, w, 1, "(out_channels, in_channels, k)")
+    n, c, length = x.shape
+    f, _, k = w.shape
+    if length + 2 * padding < k:
+        raise ValueError(f"conv1d: kernel size {k} is larger than the padded input length {length + 2 * padding} "
+                         f"(input {x.shape}, padding {padding})")
+    y = conv2d(x.reshape(n, c, 1, length), w.reshape(f, c, 1, k), b, (1, stride), (0, padding))
+    return y.reshape(n, f, y.shape[3])
+
+
+def conv_transpose1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0) -> Tensor:
+    """1-D transposed convolution: x (N, Cin, L), w (Cin, Cout, k) → (N, Cout, (L − 1)·stride − 2·padding + k
+    + output_padding), the 2-D op on a height-1 image."""
+    stride, padding = _single(stride, "stride", "conv_transpose1d"), _single(padding, "padding", "conv_transpose1d")
+    output_padding = _single(output_padding, "output_padding", "conv_transpose1d")
+    _check_3d("conv_transpose1d", x, w, 0, "(in_channels, out_channels, k)")
+    n, c, length = x.shape
+    _, f, k = w.shape
+    y = conv_transpose2d(x.reshape(n, c, 1, length), w.reshape(c, f, 1, k), b, (1, stride), (0, padding),
+                         (0, output_padding))
+    return y.reshape(n, f, y.shape[3])
