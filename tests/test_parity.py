@@ -206,7 +206,36 @@ FUNCTIONAL = {
                 ([(2, 4, 5)], lambda x: F.softmax(x, dim=1), lambda x: TF.softmax(x, dim=1))],
     "softplus": [([(4, 5)], lambda x: F.softplus(x * 30), lambda x: TF.softplus(x * 30))],
     "tanh": [([(4, 5)], lambda x: F.tanh(x), lambda x: TF.tanh(x))],
+    "adaptive_instance_norm": [([(2, 3, 4, 5), (2, 3), (2, 3)], lambda x, s, b: F.adaptive_instance_norm(x, s, b),
+                                lambda x, s, b: TF.instance_norm(x) * s[:, :, None, None] + b[:, :, None, None])],
+    "avg_pool2d": [([(2, 3, 7, 6)], lambda x: F.avg_pool2d(x, 3, 2, 1), lambda x: TF.avg_pool2d(x, 3, 2, 1)),
+                   ([(2, 3, 6, 6)], lambda x: F.avg_pool2d(x, 2), lambda x: TF.avg_pool2d(x, 2))],
+    "conv1d": [([(2, 3, 9), (4, 3, 3), (4,)], lambda x, w, b: F.conv1d(x, w, b, 2, 1),
+                lambda x, w, b: TF.conv1d(x, w, b, 2, 1))],
+    "conv_transpose1d": [([(2, 3, 5), (3, 2, 4), (2,)], lambda x, w, b: F.conv_transpose1d(x, w, b, 2, 1),
+                          lambda x, w, b: TF.conv_transpose1d(x, w, b, 2, 1))],
+    "group_norm": [([(2, 6, 3, 4), (6,), (6,)], lambda x, w, b: F.group_norm(x, 3, w, b),
+                    lambda x, w, b: TF.group_norm(x, 3, w, b))],
+    "instance_norm": [([(2, 3, 4, 5), (3,), (3,)], lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+                       lambda x, w, b: TF.instance_norm(x, weight=w, bias=b))],
+    "pad": [([(2, 3, 4, 5)], lambda x: F.pad(x, (1, 2, 2, 1), mode="reflect"),
+             lambda x: TF.pad(x, (1, 2, 2, 1), mode="reflect")),
+            ([(2, 3, 4, 5)], lambda x: F.pad(x, (1, 0, 2, 1), mode="replicate"),
+             lambda x: TF.pad(x, (1, 0, 2, 1), mode="replicate")),
+            ([(2, 3, 4, 5)], lambda x: F.pad(x, (1, 1, 0, 2), value=0.5),
+             lambda x: TF.pad(x, (1, 1, 0, 2), value=0.5))],
+    "pixel_norm": [([(2, 3, 4, 5)], lambda x: F.pixel_norm(x),
+                    lambda x: x / (x.pow(2).mean(1, keepdim=True) + 1e-8).sqrt())],
+    "pixel_shuffle": [([(2, 8, 3, 4)], lambda x: F.pixel_shuffle(x, 2), lambda x: TF.pixel_shuffle(x, 2))],
+    "pixel_unshuffle": [([(2, 2, 6, 4)], lambda x: F.pixel_unshuffle(x, 2), lambda x: TF.pixel_unshuffle(x, 2))],
+    "prelu": [([(2, 3, 4), (3,)], lambda x, w: F.prelu(x, w), lambda x, w: TF.prelu(x, w)),
+              ([(2, 3, 4), (1,)], lambda x, w: F.prelu(x, w), lambda x, w: TF.prelu(x, w))],
 }
+FUNCTIONAL["interpolate"] += [
+    ([(2, 3, 4, 5)], lambda x: F.interpolate(x, size=(7, 9), mode="bilinear", align_corners=False),
+     lambda x: TF.interpolate(x, size=(7, 9), mode="bilinear", align_corners=False)),
+    ([(2, 3, 4, 5)], lambda x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True),
+     lambda x: TF.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True))]
 
 # the ops at the top level, mg.<name> against torch.<name> (or torch.nn.functional.<name>)
 TOP_LEVEL = {

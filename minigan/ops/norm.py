@@ -158,6 +158,9 @@ class Standardize(Function):
     graph is being recorded, so second derivatives are exact.
     """
 
+    def __init__(self, axes: tuple[int, ...], eps: float):
+        self.axes, self.eps = tuple(axes), eps
+
     def forward(self, x):
         xp = array_module(x)
         mu = x.mean(axis=self.axes, keepdims=True)
@@ -192,6 +195,9 @@ class StandardizeAffine(Function):
     """
 
     axes = (2, 3)
+
+    def __init__(self, eps: float):
+        self.eps = eps
 
     def forward(self, x, gamma, beta):
         xp = array_module(x)
