@@ -45,8 +45,8 @@ class CommandError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     from .data import dataset_names
-    from .gan.models import MODELS
-    from .gan.train import LOSSES
+    from .gan.families import FAMILIES
+    from .gan.losses import LOSSES
 
     parser = argparse.ArgumentParser(prog="minigan", description="A from-scratch NumPy engine for teaching GANs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser(
         "train", help="train a GAN (with no options: a DCGAN on the bundled digits)",
         description="Train a GAN. Every option has a default chosen for the data (see "
-                    "minigan.gan.train.default_config); the run's files go to --out.")
-    train.add_argument("--model", choices=MODELS, help="default: dcgan for images, mlp for toy data")
+                    "minigan.gan.default_config); the run's files go to --out.")
+    train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
     train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
     train.add_argument("--steps", type=int, help="generator updates")
@@ -118,7 +118,7 @@ _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_
 
 
 def _train(args) -> int:
-    from .gan.train import Trainer, TrainingDiverged, default_config
+    from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
     config = default_config(**{"loss": "nonsaturating", "data": "digits16", **given})
@@ -186,14 +186,15 @@ def _parse_labels(text: str | None, n: int):
 
 def _sample(args) -> int:
     from . import viz
-    from .gan.train import generate_samples, load_generator
+    from .gan import get_family, load_generator
 
     if args.n < 1:
         raise CommandError(f"--n must be positive, got {args.n}")
     G, config, dataset = load_generator(args.checkpoint, use_ema=not args.no_ema)
-    num_classes = dataset.num_classes if config.model == "cgan" else None
-    x = generate_samples(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes,
-                         labels=_parse_labels(args.labels, args.n))
+    family = get_family(config.model)
+    num_classes = dataset.num_classes if family.conditional else None
+    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes,
+                      labels=_parse_labels(args.labels, args.n))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     if args.out.endswith(".png"):
         viz.plot_samples(x, dataset, args.out, title=f"{args.n} samples from {args.checkpoint}")

@@ -30,6 +30,7 @@ D_FORMULAS = {
     "nonsaturating": lambda r, f: -np.mean(np.log(sig(r))) - np.mean(np.log(1 - sig(f))),
     "lsgan": lambda r, f: 0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f ** 2),
     "wgan": lambda r, f: np.mean(f) - np.mean(r),
+    "wgan-gp": lambda r, f: np.mean(f) - np.mean(r),  # the penalty is added by the training step
     "hinge": lambda r, f: np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)),
     "relativistic": lambda r, f: -np.mean(np.log(sig(r - f.mean()))) - np.mean(np.log(1 - sig(f - r.mean()))),
 }
@@ -38,12 +39,13 @@ G_FORMULAS = {
     "nonsaturating": lambda f, r: -np.mean(np.log(sig(f))),
     "lsgan": lambda f, r: 0.5 * np.mean((f - 1) ** 2),
     "wgan": lambda f, r: -np.mean(f),
+    "wgan-gp": lambda f, r: -np.mean(f),
     "hinge": lambda f, r: -np.mean(f),
     "relativistic": lambda f, r: -np.mean(np.log(sig(f - r.mean()))) - np.mean(np.log(1 - sig(r - f.mean()))),
 }
 
 
-@pytest.mark.parametrize("kind", losses.KINDS)
+@pytest.mark.parametrize("kind", losses.LOSSES)
 def test_losses_equal_their_formulas(kind):
     d = losses.discriminator_loss(kind, t64(REAL), t64(FAKE))
     g = losses.generator_loss(kind, t64(FAKE), t64(REAL))
@@ -68,7 +70,7 @@ def test_hand_computed_values():
     assert to_np(losses.minimax_discriminator_loss(r, t64([-1.0]), real_label=0.9)) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("kind", losses.KINDS)
+@pytest.mark.parametrize("kind", losses.LOSSES)
 def test_losses_gradcheck(kind, rng):
     real, fake = t64(rng.normal(size=4)), t64(rng.normal(size=5))
     assert mg.gradcheck(lambda r, f: losses.discriminator_loss(kind, r, f), [real, fake])
@@ -159,3 +161,28 @@ def test_r1_penalty_gradcheck_through_a_conv_critic(rng):
 def test_gradient_penalty_checks_shapes():
     with pytest.raises(ValueError, match="same shape"):
         losses.gradient_penalty(lambda x: x.sum(axis=1), t64(np.zeros((2, 3))), t64(np.zeros((3, 3))))
+
+
+def test_feature_matching_loss_value_and_gradient(rng):
+    """‖E f(x) − E f(G(z))‖²: the batch means' squared distance; only the fake features get a gradient,
+    −2(E f(x) − E f(G(z)))/n per sample."""
+    real_np, fake_np = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    real, fake = t64(real_np), t64(fake_np)
+    loss = losses.feature_matching_loss(real, fake)
+    diff = real_np.mean(axis=0) - fake_np.mean(axis=0)
+    assert to_np(loss) == pytest.approx(np.sum(diff ** 2), rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(to_np(fake.grad), np.broadcast_to(-2 * diff / 4, (4, 3)), rtol=1e-12)
+    assert real.grad is None or not np.any(to_np(real.grad))  # real features are constants
+    assert mg.gradcheck(lambda f: losses.feature_matching_loss(t64(real_np, False), f), [t64(fake_np)])
+    same = losses.feature_matching_loss(t64(real_np, False), t64(real_np[::-1].copy()))  # same mean, any order
+    assert to_np(same) == pytest.approx(0.0, abs=1e-28)
+
+
+def test_wgan_gp_plays_the_wgan_losses_and_label_smoothing_is_refused_there():
+    r, f = t64([3.0, 1.0]), t64([0.0, -2.0])
+    assert to_np(losses.discriminator_loss("wgan-gp", r, f)) == to_np(losses.discriminator_loss("wgan", r, f))
+    assert to_np(losses.generator_loss("wgan-gp", f)) == to_np(losses.generator_loss("wgan", f))
+    with pytest.raises(ValueError, match="label smoothing.*'wgan-gp'"):
+        losses.discriminator_loss("wgan-gp", r, f, real_label=0.9)
+    assert set(losses.PROBABILITY_LOSSES) < set(losses.LOSSES)

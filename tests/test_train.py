@@ -1,6 +1,7 @@
 """The Trainer: exact resume, crash-safe checkpoints, NaN guard, Ctrl-C, failure warnings, options."""
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -13,6 +14,9 @@ import pytest
 
 import minigan as mg
 from minigan import io
+from minigan.gan import generate_samples
+from minigan.gan import step as step_module
+from minigan.gan.step import instance_noise, update_ema
 from minigan.gan.train import (
     TrainConfig,
     Trainer,
@@ -305,10 +309,9 @@ def test_ema_update_formula():
     p_ema, p = next(iter(trainer.G_ema.parameters())), next(iter(trainer.G.parameters()))
     p_ema.data[...] = 1.0
     p.data[...] = 3.0
-    trainer._update_ema()  # at step 0: β = min(0.999, 1/10)
+    update_ema(trainer.G_ema, trainer.G, 0, 0.999)  # at step 0: β = min(0.999, 1/10)
     np.testing.assert_allclose(p_ema.numpy(), 0.1 * 1 + 0.9 * 3, rtol=1e-6)
-    trainer.step = 10_000
-    trainer._update_ema()
+    update_ema(trainer.G_ema, trainer.G, 10_000, 0.999)
     np.testing.assert_allclose(p_ema.numpy(), 0.999 * 2.8 + 0.001 * 3, rtol=1e-6)
 
 
@@ -352,6 +355,8 @@ def test_paper_defaults():
         default_config(loss="wgan_gp")
     with pytest.raises(TypeError, match="learning_rate"):
         default_config(learning_rate=1e-3)
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'; choose adam or rmsprop"):
+        Trainer.from_config(tiny(optimizer="sgd", steps=1), None, progress=False)
 
 
 def test_load_generator_and_sample(tmp_path):
@@ -368,14 +373,92 @@ def test_load_generator_and_sample(tmp_path):
         load_generator(str(tmp_path / "other.npz"))
 
 
-def test_instance_noise_has_the_configured_std_and_anneals_to_zero():
-    trainer = Trainer.from_config(tiny(steps=10, instance_noise=0.5, anneal_noise=True), None, progress=False)
+def test_instance_noise_has_the_configured_std_and_anneals_to_zero(monkeypatch):
     x = mg.zeros(4000, 2)
-    assert np.std(trainer._noisy(x).numpy()) == pytest.approx(0.5, rel=0.05)
-    trainer.step = 5
-    assert np.std(trainer._noisy(x).numpy()) == pytest.approx(0.25, rel=0.05)
-    trainer.step = 10
-    assert np.all(trainer._noisy(x).numpy() == 0)
-    plain = Trainer.from_config(tiny(steps=2), None, progress=False)
-    assert plain._noisy(x) is x
+    assert np.std(instance_noise(x, 0.5).numpy()) == pytest.approx(0.5, rel=0.05)
+    assert instance_noise(x, 0.0) is x
+    seen = []  # the σ the step uses at each step t: 0.5 · (1 − t / 10) when annealed
+    monkeypatch.setattr(step_module, "instance_noise", lambda x, sigma: seen.append(sigma) or x)
+    trainer = Trainer.from_config(tiny(steps=10, instance_noise=0.5, anneal_noise=True), None, progress=False)
     trainer.fit()  # trains with the noise switched on
+    assert seen[::3] == pytest.approx([0.5 * (1 - t / 10) for t in range(10)])  # three D calls per step
+    seen.clear()
+    Trainer.from_config(tiny(steps=2, instance_noise=0.3), None, progress=False).fit()
+    assert seen == [0.3] * 6
+
+
+# ----------------------------------------------------------------------------- checkpoints of earlier versions
+
+OLD_RUN = os.path.join(os.path.dirname(__file__), "fixtures", "run_gauss1d_481daa3")
+
+
+def test_a_checkpoint_from_before_the_split_loads_and_resumes_exactly(tmp_path):
+    """A run folder written by the single-file trainer (tests/fixtures/.../README.md) resumes from its step 10
+    to the same weights as 20 steps straight with today's code, and samples as it did then."""
+    import shutil
+
+    G, config, _ = load_generator(os.path.join(OLD_RUN, "checkpoint.npz"))
+    x = generate_samples(G, 5, np.random.default_rng(0))
+    np.testing.assert_allclose(x.ravel(), [-0.1907625, -0.14632648, -0.24869955, 0.2277874, -0.25528255], rtol=1e-5)
+    G, _, _ = load_generator(os.path.join(OLD_RUN, "checkpoint.npz"), use_ema=False)
+    x = generate_samples(G, 5, np.random.default_rng(0))
+    np.testing.assert_allclose(x.ravel(), [-0.19103575, -0.1467309, -0.2488568, 0.22720331, -0.25582537], rtol=1e-5)
+
+    out = str(tmp_path / "old")
+    shutil.copytree(OLD_RUN, out)
+    resumed = Trainer.resume(out, progress=False, steps=20)
+    assert resumed.step == 10 and [row["step"] for row in resumed.history] == [5, 10]
+    resumed.fit()
+    straight = Trainer.from_config(dataclasses.replace(config, steps=20), None, progress=False)
+    straight.fit()
+    assert_same_state(straight, resumed)
+    assert [int(r["step"]) for r in history_rows(out)] == [5, 10, 15, 20]
+
+
+# ----------------------------------------------------------------------------- the family seam
+
+
+def test_a_new_family_plugs_in_with_its_own_step(tmp_path, monkeypatch):
+    """A family registered with a step of its own trains, logs that step's statistics, resumes exactly and is
+    offered by the CLI; the run needs no change."""
+    from minigan import cli
+    from minigan.gan import families, step
+
+    monkeypatch.setattr(families, "FAMILIES", dict(families.FAMILIES))
+
+    def counting_step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema=None):
+        stats = step.train_step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema)
+        return dict(stats, t=t)
+
+    family = families.Family(build=lambda config, data: families.build_basic_models(
+        dataclasses.replace(config, model="mlp"), data), step=counting_step, sample=generate_samples,
+        stats=(*step.STATS, "t"))
+    families.register_family("mlp-t", family)
+    with pytest.raises(ValueError, match="exists already"):
+        families.register_family("mlp-t", family)
+    with pytest.raises(ValueError, match="unknown model 'mlp-u'.*mlp-t"):
+        Trainer.from_config(tiny(model="mlp-u", steps=2), None, progress=False)
+    assert cli.build_parser().parse_args(["train", "--model", "mlp-t"]).model == "mlp-t"
+
+    straight = Trainer.from_config(tiny(model="mlp-t", steps=20), str(tmp_path / "a"), progress=False)
+    straight.fit()
+    assert [row["t"] for row in straight.history] == [2, 7, 12, 17]  # the mean of t over each 5 logged steps
+    Trainer.from_config(tiny(model="mlp-t", steps=10), str(tmp_path / "b"), progress=False).fit()
+    resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=20)
+    resumed.fit()
+    assert_same_state(straight, resumed)
+    assert history_rows(tmp_path / "a") == history_rows(tmp_path / "b") and "t" in history_rows(tmp_path / "a")[0]
+    G, config, _ = load_generator(str(tmp_path / "b" / "checkpoint.npz"))
+    assert config.model == "mlp-t"
+    np.testing.assert_array_equal(generate_samples(G, 7, np.random.default_rng(4)),
+                                  generate_samples(resumed.G, 7, np.random.default_rng(4)))
+
+
+def test_the_trainer_names_are_exported_where_users_look_for_them():
+    import minigan.gan as gan
+    import minigan.gan.train as train
+
+    for name in ("Trainer", "TrainConfig", "default_config", "generate_samples", "load_generator",
+                 "TrainingDiverged", "TrainingWarning"):
+        assert getattr(train, name) is getattr(gan, name), name
+    assert train.LOSSES is gan.losses.LOSSES

@@ -3,7 +3,9 @@
 With D(x) = σ(logit), the logs are written with softplus so that they stay exact
 at logits of ±100:  −log σ(a) = softplus(−a),  −log(1 − σ(a)) = softplus(a).
 Every function returns a scalar Tensor to *minimise* (the discriminator's losses
-are the negatives of the quantities it maximises).
+are the negatives of the quantities it maximises). :data:`LOSSES` names every
+objective (the ``--loss`` choices); ``discriminator_loss(kind, ...)`` and
+``generator_loss(kind, ...)`` pick the pair for one.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from .. import backend
 from ..autograd import Tensor, grad
 from ..ops import relu, softplus, sqrt
 
-KINDS = ("minimax", "nonsaturating", "lsgan", "wgan", "hinge", "relativistic")
-
+__all__ = [
+    "LOSSES", "PROBABILITY_LOSSES", "discriminator_loss", "feature_matching_loss", "generator_loss",
+    "gradient_penalty", "hinge_discriminator_loss", "hinge_generator_loss", "lsgan_discriminator_loss",
+    "lsgan_generator_loss", "minimax_discriminator_loss", "minimax_generator_loss", "nonsaturating_generator_loss",
+    "r1_penalty", "relativistic_discriminator_loss", "relativistic_generator_loss", "saturation_ratio",
+    "wgan_critic_loss", "wgan_generator_loss",
+]
 
 # ----------------------------------------------------------------------------- the original game
 
@@ -127,42 +134,48 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
 
 # ----------------------------------------------------------------------------- one entry point
 
+# Every objective the trainer knows, by its command-line name → (discriminator loss, generator loss). "wgan-gp"
+# is the Wasserstein game whose critic also pays the gradient penalty (the step adds it, weight gp_lambda).
+_LOSS_PAIRS = {
+    "minimax": (minimax_discriminator_loss, minimax_generator_loss),
+    "nonsaturating": (minimax_discriminator_loss, nonsaturating_generator_loss),
+    "lsgan": (lsgan_discriminator_loss, lsgan_generator_loss),
+    "wgan": (wgan_critic_loss, wgan_generator_loss),
+    "wgan-gp": (wgan_critic_loss, wgan_generator_loss),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+    "relativistic": (relativistic_discriminator_loss, relativistic_generator_loss),
+}
+LOSSES = tuple(_LOSS_PAIRS)
+PROBABILITY_LOSSES = ("minimax", "nonsaturating")  # D's output is the logit of P(real); label smoothing applies
 
-def _check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(KINDS)}")
-    return kind
+
+def _pair(kind: str):
+    if kind not in _LOSS_PAIRS:
+        raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+    return _LOSS_PAIRS[kind]
 
 
 def discriminator_loss(kind: str, real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
-    """The discriminator's (critic's) loss; ``kind`` is one of :data:`KINDS`."""
-    kind = _check_kind(kind)
-    if kind in ("minimax", "nonsaturating"):
-        return minimax_discriminator_loss(real_logits, fake_logits, real_label)
+    """The discriminator's (critic's) loss; ``kind`` is one of :data:`LOSSES`.
+
+    ``real_label`` < 1 (one-sided label smoothing) applies to the :data:`PROBABILITY_LOSSES` only.
+    """
+    d_loss, _ = _pair(kind)
+    if kind in PROBABILITY_LOSSES:
+        return d_loss(real_logits, fake_logits, real_label)
     if real_label != 1.0:
         raise ValueError(f"label smoothing applies to the minimax / nonsaturating losses, not {kind!r}")
-    return {
-        "lsgan": lsgan_discriminator_loss,
-        "wgan": wgan_critic_loss,
-        "hinge": hinge_discriminator_loss,
-        "relativistic": relativistic_discriminator_loss,
-    }[kind](real_logits, fake_logits)
+    return d_loss(real_logits, fake_logits)
 
 
 def generator_loss(kind: str, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
     """The generator's loss for ``kind``; ``relativistic`` also needs the real logits."""
-    kind = _check_kind(kind)
+    _, g_loss = _pair(kind)
     if kind == "relativistic":
         if real_logits is None:
             raise ValueError("the relativistic generator loss needs real_logits")
-        return relativistic_generator_loss(fake_logits, real_logits)
-    return {
-        "minimax": minimax_generator_loss,
-        "nonsaturating": nonsaturating_generator_loss,
-        "lsgan": lsgan_generator_loss,
-        "wgan": wgan_generator_loss,
-        "hinge": hinge_generator_loss,
-    }[kind](fake_logits)
+        return g_loss(fake_logits, real_logits)
+    return g_loss(fake_logits)
 
 
 def saturation_ratio(d_fake: float) -> float:

@@ -1,0 +1,96 @@
+"""The model families the trainer knows: ``--model NAME`` → how to build the networks, step and sample.
+
+A family is three functions (see :class:`Family`): ``build`` makes the (generator, discriminator) pair for a
+config and a data set, ``step`` is one training step of its objective, ``sample`` draws from its generator.
+The run (``minigan.gan.run``) looks the family up by ``config.model`` and never asks what is inside, so a
+new family — its models in ``minigan/gan/models/<family>.py``, its step in a file of its own when its
+objective differs from the basic game, its settings as fields of ``TrainConfig`` with the paper's
+defaults in ``config.py`` — plugs in with one :func:`register_family` call:
+
+    register_family("unrolled", Family(build=build_basic_models, step=unrolled_step, sample=generate_samples))
+
+The families minigan ships are registered at the end of this module (so ``--model`` lists them); the basic
+game (``minigan.gan.step.train_step``) is the step of the first three: mlp, dcgan, cgan. A family of a
+user's own can be registered from anywhere before the run is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from .. import io
+from ..data import Dataset, load_dataset
+from .config import TrainConfig
+from .models import build_models
+from .sampling import generate_samples
+from .step import STATS, train_step
+
+__all__ = ["FAMILIES", "Family", "build_basic_models", "get_family", "load_generator", "register_family"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One model family: what the run needs to train it and to sample from it.
+
+    build(config, dataset) → (G, D): freshly initialised networks (``config.seed`` is already set).
+    step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema) → {name: 0-d device array} for ``stats``;
+        ``batches`` yields real ``(x, labels)``, ``noise(n)`` gives ``(z, labels)`` (see ``gan.sources``).
+    sample(G, n, rng, num_classes=None, labels=None) → an (n, ...) NumPy array of samples.
+    conditional: G and D take class labels (the data set's) beside their input.
+    stats: the names of the step's statistics, the columns of history.csv between step and time.
+    """
+
+    build: Callable[[TrainConfig, Dataset], tuple[Any, Any]]
+    step: Callable[..., dict[str, Any]]
+    sample: Callable[..., Any]
+    conditional: bool = False
+    stats: tuple[str, ...] = STATS
+
+
+def build_basic_models(config: TrainConfig, dataset: Dataset):
+    """The (G, D) pair of ``minigan.gan.models.build_models`` for the model, loss and sizes in ``config``."""
+    return build_models(config.model, dataset, config.loss, nz=config.nz, width=config.width, depth=config.depth,
+                        norm=config.d_norm, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std)
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register_family(name: str, family: Family) -> None:
+    """Make ``family`` trainable as ``--model name`` (ValueError if the name is taken)."""
+    if not isinstance(family, Family):
+        raise TypeError(f"register_family: expected a Family, got {type(family).__name__}")
+    if name in FAMILIES:
+        raise ValueError(f"register_family: a model family named {name!r} exists already")
+    FAMILIES[name] = family
+
+
+def get_family(name: str) -> Family:
+    """The family registered as ``name``; ValueError listing the choices otherwise."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+register_family("mlp", Family(build=build_basic_models, step=train_step, sample=generate_samples))
+register_family("dcgan", Family(build=build_basic_models, step=train_step, sample=generate_samples))
+register_family("cgan", Family(build=build_basic_models, step=train_step, sample=generate_samples,
+                               conditional=True))
+
+
+def load_generator(path: str, use_ema: bool = True):
+    """(G, config, dataset) from a checkpoint file: the EMA weights when the run kept them."""
+    state = io.load(path)
+    if not isinstance(state, dict) or "config" not in state or "G" not in state:
+        raise ValueError(f"{path} is not a minigan training checkpoint (no config / generator inside)")
+    config = TrainConfig.from_json(state["config"])
+    dataset = load_dataset(config.data)
+    G, _ = get_family(config.model).build(config, dataset)
+    weights = state["G_ema"] if use_ema and state.get("G_ema") is not None else state["G"]
+    try:
+        G.load_state_dict(weights)
+    except RuntimeError as err:
+        raise ValueError(f"{path}: the generator weights do not fit the model in its config: {err}") from err
+    return G, config, dataset
