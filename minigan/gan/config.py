@@ -63,6 +63,12 @@ class TrainConfig:
     # image-to-image families (minigan.gan.models.pix2pix, srgan, cyclegan); defaults in TRANSLATION_DEFAULTS
     l1_lambda: float = 100.0          # pix2pix: weight λ of the L1 term
     dropout: bool = True              # pix2pix: dropout in the U-Net's decoder (the paper's noise)
+    residual_blocks: int = 4          # srgan: residual blocks B of the generator
+    pretrain_steps: int = 0           # srgan: first steps on the pixel MSE alone (SRResNet), D idle
+    adv_weight: float = 1e-3          # srgan: weight of the adversarial term beside the content loss
+    cycle_lambda: float = 10.0        # cyclegan: weight λ_cyc of the cycle loss
+    identity_lambda: float = 5.0      # cyclegan: weight of the identity loss (0.5 λ_cyc)
+    pool_size: int = 50               # cyclegan: generated images each discriminator's history pool keeps
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -136,9 +142,22 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 # batches of 32 small digits, and step counts that fit about 15 minutes on two CPU cores.
 #   pix2pix (Isola et al. 2017): λ_L1 100, Adam(2e-4, β₁ 0.5), U-Net + PatchGAN with base width 32 (the
 #     paper's 64 on 256×256 images), 3,000 steps of 32 pairs (21 epochs of edges2mnist).
+#   SRGAN (Ledig et al. 2017): Adam(1e-4, β₁ 0.9), adversarial weight 10⁻³, an MSE-only pre-training of G
+#     (the paper's SRResNet, 10⁶ updates) — here 600 steps, then 600 steps of content + adversarial loss
+#     (the paper: 10⁵ at 1e-4 and 10⁵ at 1e-5); 4 residual blocks of 32 channels (the paper: 16 of 64).
+#   CycleGAN (Zhu et al. 2017): LSGAN loss, λ_cyc 10, identity 0.5·λ_cyc, pools of 50, Adam(2e-4, β₁ 0.5),
+#     constant lr for the first half then linear decay to 0 (lr_decay: CycleGAN's own schedule); ResNet
+#     generators of base width 8 with 3 residual blocks (the paper: 64 and 9), batch 8 (the paper: 1),
+#     1,500 steps (7.4 epochs of the 1,617 training digits): four networks and six generator passes a step.
 TRANSLATION_DEFAULTS: dict[str, dict[str, Any]] = {
     "pix2pix": dict(loss="nonsaturating", steps=3000, batch_size=32, width=32, instance_noise=0.0,
                     sample_every=500, checkpoint_every=500, log_every=50),
+    "srgan": dict(loss="nonsaturating", steps=1200, pretrain_steps=600, batch_size=32, width=32, residual_blocks=4,
+                  lr_g=1e-4, lr_d=1e-4, betas_g=(0.9, 0.999), betas_d=(0.9, 0.999), adv_weight=1e-3,
+                  instance_noise=0.0, sample_every=500, checkpoint_every=500, log_every=50),
+    "cyclegan": dict(loss="lsgan", steps=1500, batch_size=8, width=8, residual_blocks=3, cycle_lambda=10.0,
+                     identity_lambda=5.0, pool_size=50, lr_decay=True, instance_noise=0.0, sample_every=500,
+                     checkpoint_every=250, log_every=50),
 }
 TASK_MODELS = {"edges2mnist": "pix2pix", "mnist-sr4": "srgan", "digits2mnist": "cyclegan"}  # default model
 

@@ -86,12 +86,25 @@ register_family("mlp", Family(build=build_basic_models, step=train_step, sample=
 register_family("dcgan", Family(build=build_basic_models, step=train_step, sample=generate_samples))
 register_family("cgan", Family(build=build_basic_models, step=train_step, sample=generate_samples,
                                conditional=True))
-from .models import pix2pix  # noqa: E402  (the image-to-image families build on the pieces above)
-from .translation import TranslationBatches, paired_metrics, save_translation_grid, translation_sample  # noqa: E402
+from .models import cyclegan, pix2pix, srgan  # noqa: E402  (the image-to-image families build on the pieces above)
+from .translation import (  # noqa: E402
+    TranslationBatches,
+    cycle_metrics,
+    paired_metrics,
+    save_translation_grid,
+    super_resolution_metrics,
+    translation_sample,
+)
 
 register_family("pix2pix", Family(build=pix2pix.build_pix2pix, step=pix2pix.pix2pix_step, sample=translation_sample,
                                   stats=pix2pix.PIX2PIX_STATS, batches=TranslationBatches,
                                   grid=save_translation_grid, evaluate=paired_metrics))
+register_family("srgan", Family(build=srgan.build_srgan, step=srgan.srgan_step, sample=translation_sample,
+                                stats=srgan.SRGAN_STATS, batches=TranslationBatches, grid=save_translation_grid,
+                                evaluate=super_resolution_metrics))
+register_family("cyclegan", Family(build=cyclegan.build_cyclegan, step=cyclegan.cyclegan_step,
+                                   sample=translation_sample, stats=cyclegan.CYCLEGAN_STATS,
+                                   batches=TranslationBatches, grid=save_translation_grid, evaluate=cycle_metrics))
 
 
 def load_generator(path: str, use_ema: bool = True):

@@ -23,7 +23,7 @@ __all__ = ["DIRECTIONS", "TranslationBatches", "check_inputs", "save_translation
            "translation_sample"]
 
 DIRECTIONS = ("a2b", "b2a")
-GRID_COLUMNS = 12  # test images in samples.png
+GRID_COLUMNS = 10  # test images in samples.png: one of each digit
 
 
 class _Loaders:
@@ -91,7 +91,7 @@ def check_inputs(x, shape: tuple[int, ...], what: str = "input") -> np.ndarray:
     return x.astype(np.float32)
 
 
-def translate(G, x, direction: str = "a2b", batch_size: int = 256) -> np.ndarray:
+def translate(G, x, direction: str = "a2b", batch_size: int = 64) -> np.ndarray:
     """G's translation of NumPy images ``x`` (eval mode, no graph), in batches; returns float32 NumPy."""
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
@@ -127,20 +127,26 @@ def _show(x: np.ndarray, size: int) -> np.ndarray:
     return np.repeat(np.repeat(x, factor, axis=2), factor, axis=3) if factor > 1 else x
 
 
+def _one_per_class(labels: np.ndarray) -> np.ndarray:
+    """The first row of each class 0..9 (the test splits are in file order, one class after another)."""
+    return np.array([np.flatnonzero(labels == c)[0] for c in range(GRID_COLUMNS)])
+
+
 def save_translation_grid(G, dataset: TranslationDataset, path: str, title: str) -> str:
-    """samples.png: rows of input / output / target for the first GRID_COLUMNS test pairs; for an unpaired
-    task, a / G(a) / F(G(a)) and b / F(b) / G(F(b)) (the cycles)."""
+    """samples.png: one test image of each digit per column, rows input / output / target; for an unpaired
+    task, a / G(a) / F(G(a)) and b / F(b) / G(F(b)) (the cycles). ``title`` ends with the run's ", step N"."""
     from .. import viz  # matplotlib loads only when a picture is drawn
 
     test = test_split(dataset.name)
-    a, b = test.a[:GRID_COLUMNS], test.b[:GRID_COLUMNS]
+    a, b = test.a[_one_per_class(test.labels_a)], test.b[_one_per_class(test.labels_b)]
+    step = title.rsplit(", ", 1)[-1]
     if dataset.paired:
         rows = [_show(a, b.shape[-1]), translate(G, a), b]
-        title += " — rows: input, output, target"
+        title = f"{dataset.name}, {step}: input / output / target"
     else:
         ab, ba = translate(G, a, "a2b"), translate(G, b, "b2a")
         rows = [a, ab, translate(G, ab, "b2a"), b, ba, translate(G, ba, "a2b")]
-        title += " — rows: a, G(a), F(G(a)), b, F(b), G(F(b))"
+        title = f"{dataset.name}, {step}: a, G(a), F(G(a)) / b, F(b), G(F(b))"
     return viz.save_image_grid(np.concatenate(rows), path, nrow=GRID_COLUMNS, title=title)
 
 
@@ -151,6 +157,33 @@ def paired_metrics(G, dataset: TranslationDataset, config: Any) -> dict[str, Any
     test = test_split(dataset.name)
     out = translate(G, test.a)
     return {"split": "test", "pairs": len(out), **translation_metrics(out, test.b, test.labels_b, "mnist")}
+
+
+def super_resolution_metrics(G, dataset: TranslationDataset, config: Any) -> dict[str, Any]:
+    """:func:`paired_metrics`, and the same metrics of bicubic upsampling of the same inputs (the baseline)."""
+    from ..metrics.translation import bicubic_upsample, translation_metrics
+
+    test = test_split(dataset.name)
+    bicubic = np.clip(bicubic_upsample(test.a, test.b.shape[-1]), -1, 1)
+    baseline = translation_metrics(bicubic, test.b, test.labels_b, "mnist")
+    return {**paired_metrics(G, dataset, config), **{f"bicubic_{k}": v for k, v in baseline.items() if k != "l1_blank"}}
+
+
+def cycle_metrics(G, dataset: TranslationDataset, config: Any) -> dict[str, Any]:
+    """An unpaired task's metrics on its test split: the label kept each way (the MNIST judge on G(a), the
+    digits CNN on F(b)), the share of G(a) a domain classifier takes for MNIST, the cycle errors."""
+    from ..metrics.translation import label_accuracy, mnist_domain_fraction
+
+    test = test_split(dataset.name)
+    ab, ba = translate(G, test.a, "a2b"), translate(G, test.b, "b2a")
+    return {"split": "test", "images_a": len(test.a), "images_b": len(test.b),
+            "a2b_label_accuracy": label_accuracy(ab, test.labels_a, "mnist"),
+            "b2a_label_accuracy": label_accuracy(ba, test.labels_b, "digits"),
+            "a2b_mnist_domain_fraction": mnist_domain_fraction(ab),
+            "real_a_mnist_domain_fraction": mnist_domain_fraction(test.a),
+            "real_b_mnist_domain_fraction": mnist_domain_fraction(test.b),
+            "cycle_l1_a": float(np.abs(translate(G, ab, "b2a") - test.a).mean()),
+            "cycle_l1_b": float(np.abs(translate(G, ba, "a2b") - test.b).mean())}
 
 
 def format_metrics(result: dict[str, Any]) -> str:

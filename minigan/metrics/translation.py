@@ -17,6 +17,7 @@ Images are (N, 1, H, W) in [−1, 1]; the pixel metrics compare them on the scal
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,8 @@ from ..autograd import Tensor
 from .domain import class_probs
 from .mnist_classifier import mnist_class_probs
 
-__all__ = ["bicubic_upsample", "label_accuracy", "mean_l1", "psnr", "ssim", "translation_metrics"]
+__all__ = ["bicubic_upsample", "label_accuracy", "mean_l1", "mnist_domain_fraction", "psnr", "ssim",
+           "translation_metrics"]
 
 
 def _numpy(images, name: str) -> np.ndarray:
@@ -83,6 +85,28 @@ def label_accuracy(images, labels, judge: str = "mnist") -> float:
     if len(labels) != len(probs):
         raise ValueError(f"label_accuracy: {len(probs)} images but {len(labels)} labels")
     return float(np.mean(probs.argmax(axis=1) == labels))
+
+
+@lru_cache(maxsize=1)
+def _domain_classifier():
+    """Logistic regression on the pixels, MNIST (1) vs scikit-learn's digits resized to 28×28 (0), fitted on the
+    train splits of both (digits2mnist's), class-balanced; deterministic (lbfgs, fixed data)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from ..data.translation import load_translation
+
+    train = load_translation("digits2mnist", "train")
+    x = np.concatenate([train.a, train.b]).reshape(len(train.a) + len(train.b), -1)
+    y = np.concatenate([np.zeros(len(train.a)), np.ones(len(train.b))])
+    return LogisticRegression(C=0.1, max_iter=500, class_weight="balanced").fit(x, y)
+
+
+def mnist_domain_fraction(images) -> float:
+    """The share of (N, 1, 28, 28) images that the domain classifier (MNIST vs digits) takes for MNIST."""
+    x = _numpy(images, "images")
+    if x.shape[1:] != (1, 28, 28):
+        raise ValueError(f"mnist_domain_fraction: expected (N, 1, 28, 28) images, got {x.shape}")
+    return float(np.mean(_domain_classifier().predict(x.reshape(len(x), -1)) == 1))
 
 
 def _cubic_weights(t: np.ndarray, a: float = -0.75) -> np.ndarray:
