@@ -198,7 +198,9 @@ def _sample(args) -> int:
     x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes,
                       labels=_parse_labels(args.labels, args.n))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if args.out.endswith(".png"):
+    if args.out.endswith(".png") and dataset.kind == "translation":  # outputs for random test inputs
+        viz.save_image_grid(x, args.out, title=f"{args.n} translated test inputs, {args.checkpoint}")
+    elif args.out.endswith(".png"):
         viz.plot_samples(x, dataset, args.out, title=f"{args.n} samples from {args.checkpoint}")
     else:
         np.save(args.out, x)
