@@ -9,7 +9,6 @@ a ``evaluate`` built on :func:`translation_metrics` of the test split (``minigan
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -184,8 +183,3 @@ def cycle_metrics(G, dataset: TranslationDataset, config: Any) -> dict[str, Any]
             "real_b_mnist_domain_fraction": mnist_domain_fraction(test.b),
             "cycle_l1_a": float(np.abs(translate(G, ab, "b2a") - test.a).mean()),
             "cycle_l1_b": float(np.abs(translate(G, ba, "a2b") - test.b).mean())}
-
-
-def format_metrics(result: dict[str, Any]) -> str:
-    """One JSON line of the numbers (for the CLI)."""
-    return json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()})

@@ -13,6 +13,9 @@ the pair looks real, and the losses average over patches. As in the paper, G min
 (the non-saturating form) plus λ·L1, D's objective is halved ("we divide the objective by 2 while optimizing
 D, which slows down the rate at which D learns"), and both use Adam(2e-4, β₁ 0.5).
 
+The paper keeps dropout (and batch statistics) on at test time; minigan translates in eval mode (no dropout,
+the running statistics), so that a checkpoint gives one answer per input.
+
 One step (their §3.3): draw pairs (x, y); ŷ = G(x); update D on ½ loss_D(D(x, y), D(x, ŷ)); update G on
 loss_G(D(x, ŷ)) + λ·mean|y − ŷ|.
 
