@@ -146,10 +146,12 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 #   SRGAN (Ledig et al. 2017): Adam(1e-4, β₁ 0.9), adversarial weight 10⁻³, an MSE-only pre-training of G
 #     (the paper's SRResNet, 10⁶ updates) — here 600 steps, then 600 steps of content + adversarial loss
 #     (the paper: 10⁵ at 1e-4 and 10⁵ at 1e-5); 4 residual blocks of 32 channels (the paper: 16 of 64).
+#     Measured: PSNR 18.1 dB (bicubic 14.5), MNIST judge's accuracy 93.4% (bicubic 56.4%); 242 s of CPU time.
 #   CycleGAN (Zhu et al. 2017): LSGAN loss, λ_cyc 10, identity 0.5·λ_cyc, pools of 50, Adam(2e-4, β₁ 0.5),
 #     constant lr for the first half then linear decay to 0 (lr_decay: CycleGAN's own schedule); ResNet
 #     generators of base width 8 with 3 residual blocks (the paper: 64 and 9), batch 8 (the paper: 1),
 #     1,500 steps (7.4 epochs of the 1,617 training digits): four networks and six generator passes a step.
+#     Measured (296 s of CPU time): 99.4% of G(digits) pass for MNIST, labels kept 63.9% (a → b), 41.2% (b → a).
 TRANSLATION_DEFAULTS: dict[str, dict[str, Any]] = {
     "pix2pix": dict(loss="nonsaturating", steps=1500, batch_size=32, width=32, instance_noise=0.0,
                     sample_every=500, checkpoint_every=500, log_every=50),
