@@ -25,7 +25,9 @@ import numpy as np
 HOOKS = {
     "lesson": ("minigan.lessons_cli", "main_lesson", "list and run the step-by-step lessons"),
     "check": ("minigan.grading.cli", "main_check", "check a student's implementation against the reference"),
-    "eval": ("minigan.metrics.cli", "main_eval", "compute sample-quality metrics of a checkpoint or saved samples"),
+    "eval": ("minigan.translate_cli", "main_eval",
+             "compute sample-quality metrics (a translation task's metrics) of a checkpoint or saved samples"),
+    "translate": ("minigan.translate_cli", "main_translate", "apply a trained image-to-image generator to images"),
 }
 
 FILE_NOTES = {
@@ -127,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GAN. Every option has a default chosen for the data (see "
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
-    train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating")
+    train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating (lsgan for cyclegan)")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
     train.add_argument("--steps", type=_POSITIVE, help="generator updates")
     train.add_argument("--batch-size", type=_AT_LEAST_2)
@@ -314,7 +316,7 @@ def _train(args, program: bool) -> int:
     from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
-    config = default_config(**{"loss": "nonsaturating", "data": "digits16", **given})
+    config = default_config(**{"data": "digits16", **given})  # loss: the family's default
     if 0 < config.eval_samples < 4:
         raise CommandError(f"--eval-samples must be 0 (no metrics) or at least 4, got {config.eval_samples}")
     out = args.out or _default_out(config)
@@ -425,7 +427,9 @@ def _sample(args) -> int:
     except OSError as err:
         raise CommandError(f"cannot create the folder of --out {args.out}: {err.strerror or err}") from None
     x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels)
-    if extension == ".png":
+    if extension == ".png" and dataset.kind == "translation":  # outputs for random test inputs
+        viz.save_image_grid(x, args.out, title=f"{args.n} translated test inputs, {args.checkpoint}")
+    elif extension == ".png":
         viz.plot_samples(x, dataset, args.out, title=f"{args.n} samples from {args.checkpoint}")
     else:
         with open(args.out, "wb") as f:  # np.save(path) would add ".npy" to any other name

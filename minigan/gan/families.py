@@ -41,6 +41,11 @@ class Family:
     sample(G, n, rng, num_classes=None, labels=None) → an (n, ...) NumPy array of samples.
     conditional: G and D take class labels (the data set's) beside their input.
     stats: the names of the step's statistics, the columns of history.csv between step and time.
+    For data that is not one array of images (the image-to-image families), three optional hooks:
+    batches(dataset, batch_size, rng, device) → what the step draws from instead of the real minibatches (an
+        iterator with a checkpointable ``loader`` and ``restart()``, as ``gan.sources.RealBatches``);
+    grid(G, dataset, path, title) → writes samples.png instead of the fixed-noise grid;
+    evaluate(G, dataset, config) → the metrics of metrics.json instead of the sample-quality metrics.
     """
 
     build: Callable[[TrainConfig, Dataset], tuple[Any, Any]]
@@ -48,6 +53,9 @@ class Family:
     sample: Callable[..., Any]
     conditional: bool = False
     stats: tuple[str, ...] = STATS
+    batches: Callable[..., Any] | None = None
+    grid: Callable[..., str] | None = None
+    evaluate: Callable[..., dict[str, Any]] | None = None
 
 
 def build_basic_models(config: TrainConfig, dataset: Dataset):
@@ -89,6 +97,25 @@ register_family("mlp", Family(build=build_basic_models, step=basic_family_step, 
 register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
 register_family("cgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
                                conditional=True))
+from .models import cyclegan, pix2pix, srgan  # noqa: E402  (the image-to-image families build on the pieces above)
+from .translation import (  # noqa: E402
+    TranslationBatches,
+    cycle_metrics,
+    paired_metrics,
+    save_translation_grid,
+    super_resolution_metrics,
+    translation_sample,
+)
+
+register_family("pix2pix", Family(build=pix2pix.build_pix2pix, step=pix2pix.pix2pix_step, sample=translation_sample,
+                                  stats=pix2pix.PIX2PIX_STATS, batches=TranslationBatches,
+                                  grid=save_translation_grid, evaluate=paired_metrics))
+register_family("srgan", Family(build=srgan.build_srgan, step=srgan.srgan_step, sample=translation_sample,
+                                stats=srgan.SRGAN_STATS, batches=TranslationBatches, grid=save_translation_grid,
+                                evaluate=super_resolution_metrics))
+register_family("cyclegan", Family(build=cyclegan.build_cyclegan, step=cyclegan.cyclegan_step,
+                                   sample=translation_sample, stats=cyclegan.CYCLEGAN_STATS,
+                                   batches=TranslationBatches, grid=save_translation_grid, evaluate=cycle_metrics))
 
 
 def load_generator(path: str, use_ema: bool = True):

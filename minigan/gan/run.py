@@ -132,11 +132,16 @@ class Trainer:
         # noise (minigan's global generator; class labels of fake samples from one of their own).
         xp = backend.xp_for(self.device)
         labels = xp.asarray(dataset.labels) if self.conditional else None
-        self.batches = RealBatches(xp.asarray(dataset.data), labels, cfg.batch_size,
-                                   np.random.default_rng([cfg.seed, 1]))
+        if self.family.batches is not None:  # data of the family's own shape (image-to-image pairs)
+            self.batches = self.family.batches(dataset, cfg.batch_size, np.random.default_rng([cfg.seed, 1]),
+                                               self.device)
+        else:
+            self.batches = RealBatches(xp.asarray(dataset.data), labels, cfg.batch_size,
+                                       np.random.default_rng([cfg.seed, 1]))
         self.loader = self.batches.loader
         self.label_rng = np.random.default_rng([cfg.seed, 2])
-        self.noise = Noise(G.nz, self.device, dataset.num_classes if self.conditional else None, self.label_rng)
+        self.noise = Noise(getattr(G, "nz", 0), self.device, dataset.num_classes if self.conditional else None,
+                           self.label_rng)  # nz 0: a generator without a noise input (image-to-image)
         self.fixed_z, self.fixed_labels = self._fixed_noise()
         self.real_diversity = float(np.std(dataset.data, axis=0).mean())
 
@@ -186,7 +191,7 @@ class Trainer:
         if self.conditional:  # a 10 × 10 grid: row i shows class i
             k = self.dataset.num_classes
             n, labels = 10 * k, xp.asarray(np.repeat(np.arange(k), 10))
-        z = np.random.default_rng([cfg.seed, 3]).standard_normal((n, self.G.nz)).astype(np.float32)
+        z = np.random.default_rng([cfg.seed, 3]).standard_normal((n, getattr(self.G, "nz", 0))).astype(np.float32)
         return Tensor(xp.asarray(z)), labels
 
     # ------------------------------------------------------------------ one step
@@ -404,12 +409,14 @@ class Trainer:
         from .. import viz  # matplotlib loads only when a picture is drawn
 
         G = self.G_ema if self.G_ema is not None else self.G
+        title = f"{self.config.model} {self.config.loss} on {self.config.data}, step {self.step}"
+        if self.family.grid is not None:
+            return self.family.grid(G, self.dataset, path or self._path("samples.png"), title)
         G.eval()
         with no_grad():
             x = G(self.fixed_z, self.fixed_labels) if self.conditional else G(self.fixed_z)
         G.train()
         nrow = 10 if self.conditional else None
-        title = f"{self.config.model} {self.config.loss} on {self.config.data}, step {self.step}"
         return viz.plot_samples(x.numpy(), self.dataset, path or self._path("samples.png"), title=title, nrow=nrow)
 
     def save_losses(self, path: str | None = None) -> str | None:
@@ -426,6 +433,9 @@ class Trainer:
         n = self.config.eval_samples if n is None else n
         ds, result = self.dataset, {"step": self.step, "samples": n}
         if n == 0:
+            return result
+        if self.family.evaluate is not None:
+            result.update(self.family.evaluate(self.G_ema if self.G_ema is not None else self.G, ds, self.config))
             return result
         samples = self.sample(n)
         if ds.kind == "image":
