@@ -160,7 +160,7 @@ def train_gan(data: np.ndarray, steps: int, seed: int = 0, batch: int = 64):
 
 def jacobian_rank(G, seed: int = 5) -> int:
     """Numerical rank of ∂G(z)/∂z (64 × 16) at one z, row by row with autodiff."""
-    z = mg.tensor(np.random.default_rng(seed).standard_normal((1, Z_DIM)).astype(np.float64), requires_grad=True)
+    z = mg.tensor(np.random.default_rng(seed).standard_normal((1, Z_DIM)), dtype="float64", requires_grad=True)
     out = G.double()(z)  # float64 for the rank (the module is converted in place; sampling is done by now)
     rows = [mg.grad(out[0, i], z, retain_graph=True)[0].numpy().ravel() for i in range(PIXELS)]
     singular = np.linalg.svd(np.array(rows), compute_uv=False)
