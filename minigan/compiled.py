@@ -24,6 +24,7 @@ cores). :func:`set_threads` changes it at run time (a BLAS thread limit should c
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -39,11 +40,17 @@ _loops = None
 
 
 def loops():
-    """The compiled loops module (imports numba on the first call, and sets its thread count)."""
+    """The compiled loops module (imports numba on the first call, and sets its thread count); None when
+    numba is installed but cannot be imported (the fast tier then stays on its NumPy kernels)."""
     global _loops
     if _loops is None:
-        from . import compiled_loops
-
+        try:
+            from . import compiled_loops
+        except ImportError as err:
+            kernels.disable_numba()
+            warnings.warn(f"numba could not be imported ({err}); the fast tier runs its NumPy kernels",
+                          RuntimeWarning, stacklevel=3)
+            return None
         _loops = compiled_loops
         set_threads(_threads_from_environment())
     return _loops
@@ -68,7 +75,7 @@ def set_threads(threads: int | None) -> int:
 
 
 def get_threads() -> int:
-    """The compiled loops' thread count."""
+    """The compiled loops' thread count (numba must be importable)."""
     loops()
     import numba
 
@@ -81,7 +88,9 @@ def usable(*arrays) -> bool:
     if not kernels.compiled():
         return False
     dtype = arrays[0].dtype if arrays else None
-    return all(type(a) is np.ndarray and a.dtype == dtype for a in arrays) and dtype in _FLOATS
+    if not (all(type(a) is np.ndarray and a.dtype == dtype for a in arrays) and dtype in _FLOATS):
+        return False
+    return loops() is not None
 
 
 # ----------------------------------------------------------------------------- views

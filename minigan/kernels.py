@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib.util
 import os
 
-__all__ = ["TIERS", "compiled", "get_kernels", "numba_available", "set_kernels", "textbook"]
+__all__ = ["TIERS", "compiled", "disable_numba", "get_kernels", "numba_available", "set_kernels", "textbook"]
 
 TIERS = ("fast", "numpy", "textbook")
 
@@ -59,6 +59,12 @@ def numba_available() -> bool:
     if _numba is None:
         _numba = os.environ.get("MINIGAN_NUMBA", "1").strip() != "0" and importlib.util.find_spec("numba") is not None
     return _numba
+
+
+def disable_numba() -> None:
+    """Turn the compiled loops off for this process (numba was found but failed to import)."""
+    global _numba
+    _numba = False
 
 
 def compiled() -> bool:
