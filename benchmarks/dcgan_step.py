@@ -108,6 +108,10 @@ def minigan_step(batch: int, device: str = "cpu", image: int = 28, kernels: str 
 
     if device == "cuda":
         mg.use_backend("cupy")
+    if kernels == "fast" and getattr(mg.kernels, "numba_available", lambda: False)():
+        from minigan import compiled
+
+        compiled.loops()  # import numba with the framework (as torch is imported before its set-up is measured)
     mg.manual_seed(0)
     G, D = (model.to(device) for model in build_models(nn, image))
     opt_g = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
