@@ -216,9 +216,10 @@ def tanh_backward(g, y):
 
 def adam(p, g, m, v, beta1: float, beta2: float, step_size: float, eps_hat: float) -> bool:
     """Adam's step in place on p, m, v (see compiled_loops.adam); False (nothing done) when it does not apply."""
-    if not usable(p, g, m, v) or not all(a.flags.c_contiguous and a.shape == p.shape for a in (g, m, v)) \
-            or not p.flags.c_contiguous:
+    if not usable(p, g, m, v) or not all(a.flags.c_contiguous and a.shape == p.shape for a in (p, m, v)) \
+            or g.shape != p.shape:
         return False
+    g = np.ascontiguousarray(g)  # a gradient stored in another order (a Linear weight's, g = xᵀ·gy): one copy
     t = p.dtype.type
     loops().adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t(beta1), t(beta2), t(step_size),
                  t(eps_hat))

@@ -201,6 +201,10 @@ def test_adam_loop_equals_the_algorithm(dtype, seed, weight_decay):
     assert compiled.adam(p, np.ones(3, np.float32), np.zeros(3, np.float32), np.zeros(3, np.float32),
                          0.5, 0.999, 0.1, 1e-8)
     np.testing.assert_allclose(p, -0.1 * 0.5 / (np.sqrt(0.001) + 1e-8), rtol=1e-5)  # m = 0.5, v = 0.001
+    g = np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3))  # a Linear weight's gradient order
+    p, m, v = (np.zeros((2, 3), np.float32) for _ in range(3))
+    assert compiled.adam(p, g, m, v, 0.5, 0.999, 0.1, 1e-8)
+    np.testing.assert_allclose(m, 0.5 * g, rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- when the loops run
