@@ -19,6 +19,8 @@ they never compete with each other; both must leave the cores to the rest of a l
 the same number of threads as the BLAS policy: the first of ``MINIGAN_NUMBA_THREADS``,
 ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` that is set, else numba's default (the
 cores). :func:`set_threads` changes it at run time (a BLAS thread limit should call it with the same count).
+numba's OpenMP layer lets idle threads spin briefly after each loop; ``OMP_WAIT_POLICY=PASSIVE`` in the
+environment makes them sleep at once (advisable on a shared machine when more than one thread is used).
 """
 
 from __future__ import annotations
