@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend, kernels
+from . import backend, compiled, kernels
 from .autograd import Tensor, no_grad
 
 __all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "functional_step"]
@@ -230,11 +230,13 @@ class Adam(Optimizer):
     @staticmethod
     def update_fast(p, grad, state, group):
         """The same step, in place through one temporary: with c = √(1 − β₂ᵗ),
-        lr · m̂ / (√v̂ + eps) = lr·c/(1 − β₁ᵗ) · m / (√v + eps·c)."""
+        lr · m̂ / (√v̂ + eps) = lr·c/(1 − β₁ᵗ) · m / (√v + eps·c). Where numba runs, one compiled pass."""
         xp = backend.array_module(p.data)
         beta1, beta2 = group["betas"]
         m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
         c = math.sqrt(1 - beta2**t)
+        if compiled.adam(p.data, grad, m, v, beta1, beta2, group["lr"] * c / (1 - beta1**t), group["eps"] * c):
+            return
         tmp = xp.multiply(grad, 1 - beta1)
         m *= beta1
         m += tmp  # m ← β₁·m + (1 − β₁)·g

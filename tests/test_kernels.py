@@ -51,7 +51,7 @@ def test_set_and_get_kernels():
         assert mg.set_kernels("fast") == "textbook" and not mg.kernels.textbook()
     finally:
         mg.set_kernels(start)
-    with pytest.raises(ValueError, match="'fast' or 'textbook'"):
+    with pytest.raises(ValueError, match="'fast', 'numpy' or 'textbook'"):
         mg.set_kernels("slow")
 
 

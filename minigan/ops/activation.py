@@ -7,9 +7,17 @@ penalty a bias reached only through these slopes gets a zero gradient, as in PyT
 
 from __future__ import annotations
 
-from .. import kernels
-from ..autograd import Function, Tensor
+from .. import compiled, kernels
+from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
+
+
+def _fused(loop, g, *arrays):
+    """``compiled.<loop>(g, *arrays)`` as a Tensor when no graph is recorded and the loop applies; else None."""
+    if is_grad_enabled() or kernels.textbook():
+        return None
+    out = getattr(compiled, loop)(g.data, *arrays)
+    return None if out is None else Tensor(out)
 
 
 class Step(Function):
@@ -30,7 +38,8 @@ class ReLU(Function):
         return xp.maximum(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
 
     def backward(self, g):
-        return g * Step.apply(self.inputs[0])
+        fused = _fused("relu_backward", g, self.inputs[0].data)  # one compiled pass, where numba runs
+        return g * Step.apply(self.inputs[0]) if fused is None else fused
 
 
 def relu(a) -> Tensor:
@@ -61,7 +70,8 @@ class LeakyReLU(Function):
     Textbook tier: y = where(a > 0, a, s·a), and the backward computes the slope from a.
     Fast tier: the forward builds the slope once (y = a · slope) and keeps it for the backward, which is
     then one multiply; the slope is built arithmetically from the mask, [a > 0]·(1 − s) + s, because a
-    `where` on a random sign mask branches unpredictably.
+    `where` on a random sign mask branches unpredictably. Where numba runs, forward and backward are each
+    one compiled pass (minigan/compiled_loops.py) and no slope is stored.
     """
 
     def __init__(self, negative_slope: float):
@@ -72,12 +82,19 @@ class LeakyReLU(Function):
         xp, s = array_module(a), a.dtype.type(self.negative_slope)
         if kernels.textbook():
             return xp.where(a > 0, a, s * a)
+        y = compiled.leaky_relu(a, s)
+        if y is not None:
+            return y
         self.scale = xp.greater(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
         self.scale *= 1 - s
         self.scale += s
         return xp.multiply(a, self.scale, out=xp.empty_like(a))
 
     def backward(self, g):
+        if self.scale is None:
+            fused = _fused("leaky_relu_backward", g, self.inputs[0].data, self.negative_slope)
+            if fused is not None:
+                return fused
         return g * LeakyReLUSlope.apply(self.inputs[0], negative_slope=self.negative_slope, scale=self.scale)
 
 
@@ -94,7 +111,8 @@ class Tanh(Function):
 
     def backward(self, g):
         y = self.output()
-        return g * (1 - y * y)
+        fused = _fused("tanh_backward", g, y.data)  # one compiled pass, where numba runs
+        return g * (1 - y * y) if fused is None else fused
 
 
 def tanh(a) -> Tensor:

@@ -23,7 +23,7 @@ offset, as in DeZero; the fast ones read the windows as a strided view
 
 from __future__ import annotations
 
-from .. import kernels
+from .. import compiled, kernels
 from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
 from .reduce import sum
@@ -108,6 +108,9 @@ def im2col(x, kernel, stride, padding, out_hw):
     (shape (N, Ho, Wo, kh, kw, C)), and the reshape is the one copy."""
     if kernels.textbook():
         return im2col_textbook(x, kernel, stride, padding, out_hw)
+    cols = compiled.im2col(x, kernel, stride, padding, out_hw)  # the loop over windows, where numba runs
+    if cols is not None:
+        return cols
     xp = array_module(x)
     x_pad = channels_last(x, padding)
     n, _, _, c = x_pad.shape
@@ -139,6 +142,9 @@ def col2im(taps, x_shape, stride, padding, bias=None):
         cols = taps.transpose(2, 3, 4, 0, 1, 5).reshape(n * ho * wo, kh * kw * c)
         x = col2im_textbook(cols, x_shape, (kh, kw), stride, padding, (ho, wo))
         return x if bias is None else x + bias.reshape(1, -1, 1, 1)
+    x = compiled.col2im(taps, x_shape, stride, padding, bias)  # each pixel gathers its windows, where numba runs
+    if x is not None:
+        return x
     xp = array_module(taps)
     h, w = x_shape[2:]
     (sh, sw), (ph, pw) = stride, padding
@@ -167,7 +173,10 @@ def _bias_grads(inputs, g) -> tuple:
     """(db,) with db = Σ_{n,p} g when the op was given a bias (a third input), else ()."""
     if len(inputs) < 3:
         return ()
-    return (sum(g, (0, 2, 3)) if inputs[2].requires_grad else None,)
+    if not inputs[2].requires_grad:
+        return (None,)
+    db = None if is_grad_enabled() else compiled.channel_sum(g.data)
+    return (sum(g, (0, 2, 3)) if db is None else Tensor(db),)
 
 
 def _with_bias(x, w, b) -> tuple:

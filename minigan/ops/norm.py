@@ -9,12 +9,13 @@ Training-mode batch norm over the axes A (batch, and space for images), m values
 The textbook backward is that formula, written with minigan ops, so it can be differentiated again
 (it is also what runs whenever a graph is recorded, ``create_graph=True``). The fast backward, used
 when no graph is recorded, evaluates the same formula on arrays from the saved c = x − μ and 1/σ with
-two sums per channel (fewer passes over the data).
+two sums per channel (fewer passes over the data). Where numba runs (the fast tier on host arrays, see
+minigan/compiled.py), forward and backward are each one compiled loop over the channels-last rows.
 """
 
 from __future__ import annotations
 
-from .. import backend, kernels
+from .. import backend, compiled, kernels
 from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
 from .reduce import mean, sum
@@ -49,6 +50,12 @@ class BatchNormTrain(Function):
         xp = array_module(x)
         axes = _stat_axes(x.ndim)
         shape = _channel_shape(x.ndim, x.shape[1])
+        fused = None if kernels.textbook() else compiled.batch_norm_forward(x, gamma, beta, self.eps)
+        if fused is not None:  # the loop keeps μ and 1/σ only; the backward rebuilds x − μ from x
+            y, mean, var, inv_std = fused
+            self.mean, self.var, self.inv_std = mean.reshape(shape), var.reshape(shape), inv_std.reshape(shape)
+            self.centred = None
+            return y
         self.mean = x.mean(axis=axes, keepdims=True)
         # c = x − μ, kept for the fast backward (x̂ = c / σ is never stored); results keep x's memory order
         # (channels-last after a convolution, see conv.channels_first)
@@ -84,7 +91,13 @@ class BatchNormTrain(Function):
     def _backward_fast(self, g):
         """The formula with c = x − μ and s = γ/σ:  dx = s·g − s·Σg/m − c·s/σ²·Σ(g c)/m,
         dγ = Σ(g c)/σ,  dβ = Σg."""
-        gamma = self.inputs[1].data.reshape(_channel_shape(g.ndim, g.shape[1]))
+        x, gamma = self.inputs[0].data, self.inputs[1].data
+        if self.centred is None:  # the forward ran the compiled loop
+            fused = compiled.batch_norm_backward(g, x, self.mean.reshape(-1), self.inv_std.reshape(-1), gamma)
+            if fused is not None:
+                return tuple(Tensor(a) for a in fused)
+            self.centred = x - self.mean
+        gamma = gamma.reshape(_channel_shape(g.ndim, g.shape[1]))
         m = g.size // gamma.size
         sum_g = g.sum(axis=_stat_axes(g.ndim), keepdims=True)
         sum_g_centred = _sum_of_products(g, self.centred).reshape(gamma.shape)
