@@ -31,6 +31,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from . import compiled, kernels
+
 __all__ = ["LARGE_PRODUCT_MACS", "available_cores", "blas_threads", "choose_threads", "largest_product",
            "limit", "limit_for_models", "other_runnable_tasks"]
 
@@ -139,11 +141,23 @@ def _set_by_environment() -> bool:
 
 @contextlib.contextmanager
 def limit(threads: int) -> Iterator[int]:
-    """Run the block with ``threads`` BLAS threads (the previous count is restored afterwards)."""
+    """Run the block with ``threads`` BLAS threads, and as many for the fast tier's compiled loops when
+    numba runs them (the previous counts are restored afterwards). The loops and the products run one
+    after the other, so one count for both never oversubscribes the cores."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield threads
+    joined = kernels.numba_available()
+    if joined:
+        import numba
+
+        previous = numba.get_num_threads()
+        compiled.set_threads(threads)
+    try:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            yield threads
+    finally:
+        if joined:
+            compiled.set_threads(previous)
 
 
 @contextlib.contextmanager
