@@ -255,6 +255,8 @@ class Trainer:
         the idle cores for large ones; on a GPU the host only feeds the device, on one thread."""
         if self.device != "cpu":
             return threads.limit(1)
+        if not hasattr(self.G, "nz"):  # a generator of images from images (the translation families): unsized,
+            return threads.limit_for_models([], [])  # so one thread unless the environment says otherwise
         xp, n = backend.xp_for(self.device), self.config.batch_size
         x = Tensor(xp.asarray(self.dataset.data[:n]))  # no random state is drawn: the run stays exact
         z = Tensor(xp.zeros((len(x.data), self.G.nz), dtype=xp.float32))
