@@ -45,6 +45,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs CuPy and a CUDA GPU (or MINIGAN_FAKE_CUPY=1)"))
         elif item.get_closest_marker("real_gpu") and (no_cupy or STAND_IN):
             item.add_marker(pytest.mark.skip(reason="needs a real CUDA GPU (not the CuPy stand-in)"))
+        elif (marker := item.get_closest_marker("host_only")) and STAND_IN:
+            item.add_marker(pytest.mark.skip(reason="host only, not run on the CuPy stand-in: " + marker.args[0]))
 
 
 @pytest.fixture

@@ -105,6 +105,7 @@ def test_several_files_into_one_results_json(tmp_path):
     assert results["score"] == 6.0 and len(results["extra_data"]["submissions"]) == 2
 
 
+@pytest.mark.host_only("the Gradescope folder's shell scripts run the checker as on Gradescope, on the CPU")
 def test_gradescope_folder_runs_and_never_hides_a_failed_grader(swish_spec, tmp_path):
     bundle = tmp_path / "autograder"
     assert main_check(["--gradescope", str(bundle), "linear", "--assignment-file", str(swish_spec), "swish.py",

@@ -53,6 +53,7 @@ def test_the_runnable_count_is_a_small_non_negative_number():
     assert threads.available_cores() >= 1
 
 
+@pytest.mark.host_only("the BLAS thread pool of a child process on the CPU")
 def test_the_environment_wins_and_otherwise_the_toy_mlp_runs_on_one_thread():
     code = ("import minigan as mg, minigan.nn as nn\n"
             "from minigan import threads\n"
@@ -79,6 +80,7 @@ def test_products_give_the_same_bits_on_one_thread_and_on_several():
     assert np.array_equal(one, several)
 
 
+@pytest.mark.host_only("the BLAS thread pool of a child process on the CPU")
 def test_fit_runs_the_toy_mlp_on_one_thread_and_gives_the_pool_back():
     code = ("from minigan import threads\n"
             "from minigan.gan import Trainer, default_config\n"

@@ -88,6 +88,7 @@ def _copy_sources(target: Path) -> None:
         shutil.copy2(ROOT / name, target / name)
 
 
+@pytest.mark.host_only("a plain install into a folder of its own, which holds no stand-in")
 def test_plain_install_runs_a_lesson(tmp_path):
     """pip install --target (not editable, offline); then `minigan lesson 05 --quick` far from any checkout."""
     source, site, work = tmp_path / "src", tmp_path / "site", tmp_path / "work"

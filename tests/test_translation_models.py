@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import to_np
 
 import minigan as mg
 from minigan import optim
@@ -65,13 +66,13 @@ def test_history_pool_fills_then_swaps_half():
     mg.manual_seed(0)
     pool = HistoryPool(4, (1, 2, 2))
     first = mg.tensor(np.arange(16, dtype=np.float32).reshape(4, 1, 2, 2))
-    np.testing.assert_array_equal(pool.query(first).data, first.data)  # filling: returned as they are
-    np.testing.assert_array_equal(pool.images.data, first.data)
+    np.testing.assert_array_equal(to_np(pool.query(first)), to_np(first))  # filling: returned as they are
+    np.testing.assert_array_equal(to_np(pool.images), to_np(first))
     values = 100 + np.arange(400, dtype=np.float32)  # each new image has its own value
-    out = pool.query(mg.tensor(np.broadcast_to(values[:, None, None, None], (400, 1, 2, 2)).copy())).data
+    out = to_np(pool.query(mg.tensor(np.broadcast_to(values[:, None, None, None], (400, 1, 2, 2)).copy())))
     swapped = out[:, 0, 0, 0] != values
     assert 0.4 < swapped.mean() < 0.6  # about half are swapped for stored images
-    earlier = np.concatenate([first.data[:, 0, 0, 0], values])
+    earlier = np.concatenate([to_np(first)[:, 0, 0, 0], values])
     for i in np.flatnonzero(swapped):  # a swapped one is an original or an earlier new image
         assert out[i, 0, 0, 0] in earlier[:4 + i]
 

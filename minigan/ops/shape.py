@@ -302,6 +302,7 @@ class ToDevice(Function):
         if a.requires_grad and is_grad_enabled():
             out.requires_grad = True
             self.inputs, self.output_meta, out.creator = [a], [(out.shape, out.dtype)], self
+            self.input_versions = [a._version]
         return out
 
 
