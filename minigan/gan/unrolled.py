@@ -26,10 +26,9 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from ..autograd import Tensor, grad
-from ..ops import sigmoid
 from ..optim import functional_step
 from . import losses
-from .step import decay_learning_rates, grad_norm, update_ema
+from .step import decay_learning_rates, discriminator_means, grad_norm, update_ema
 
 __all__ = ["check_config", "functional_call", "train_step", "unrolled_step"]
 
@@ -118,13 +117,10 @@ def train_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) -
 
 def basic_statistics(stats: dict, G, D, loss: str) -> dict:
     """The statistics of ``minigan.gan.step.STATS`` (0-d device arrays) from a step's Tensors."""
-    real_out, fake_out = stats["real_out"], stats["fake_out"]
-    if loss in losses.PROBABILITY_LOSSES:  # report probabilities D(x) = σ(logit)
-        real_out, fake_out = sigmoid(real_out), sigmoid(fake_out)
     fake = stats["fake"].data
-    return {"d_loss": stats["d_loss"].data, "g_loss": stats["g_loss"].data, "d_real": real_out.data.mean(),
-            "d_fake": fake_out.data.mean(), "grad_norm_g": grad_norm(G), "grad_norm_d": grad_norm(D),
-            "diversity": fake.reshape(len(fake), -1).std(axis=0).mean()}
+    return {"d_loss": stats["d_loss"].data, "g_loss": stats["g_loss"].data,
+            **discriminator_means(loss, stats["real_out"], stats["fake_out"]), "grad_norm_g": grad_norm(G),
+            "grad_norm_d": grad_norm(D), "diversity": fake.reshape(len(fake), -1).std(axis=0).mean()}
 
 
 def check_config(config) -> None:

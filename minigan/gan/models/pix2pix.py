@@ -34,8 +34,9 @@ from typing import Any
 
 from ... import nn
 from ...autograd import Tensor
-from ...ops import concat, sigmoid
+from ...ops import concat
 from .. import losses
+from ..step import discriminator_means
 
 __all__ = ["PIX2PIX_STATS", "PatchDiscriminator", "UNetGenerator", "build_pix2pix", "pix2pix_step"]
 
@@ -151,7 +152,5 @@ def pix2pix_step(G, D, opt_G, opt_D, batches, noise, config: Any, t: int, G_ema=
     g_loss.backward()
     opt_G.step()
     D.requires_grad_(True)
-    if config.loss in losses.PROBABILITY_LOSSES:
-        real_out, fake_out = sigmoid(real_out.detach()), sigmoid(fake_out.detach())
-    return {"d_loss": d_loss.data, "g_loss": adversarial.data, "d_real": real_out.data.mean(),
-            "d_fake": fake_out.data.mean(), "l1": l1.data}
+    return {"d_loss": d_loss.data, "g_loss": adversarial.data,
+            **discriminator_means(config.loss, real_out, fake_out), "l1": l1.data}

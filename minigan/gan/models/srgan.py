@@ -30,9 +30,9 @@ from typing import Any
 from ... import nn
 from ...autograd import Tensor
 from ...nn import functional as F
-from ...ops import sigmoid
 from ...ops.pool import interpolate
 from .. import losses
+from ..step import discriminator_means
 
 __all__ = ["SRGAN_STATS", "SRDiscriminator", "SRGenerator", "build_srgan", "content_features", "srgan_step"]
 
@@ -148,7 +148,5 @@ def srgan_step(G, D, opt_G, opt_D, batches, noise, config: Any, t: int, G_ema=No
     g_loss.backward()
     opt_G.step()
     D.requires_grad_(True)
-    if config.loss in losses.PROBABILITY_LOSSES:
-        real_out, fake_out = sigmoid(real_out.detach()), sigmoid(fake_out.detach())
-    return {"d_loss": d_loss.data, "g_loss": adversarial.data, "d_real": real_out.data.mean(),
-            "d_fake": fake_out.data.mean(), "mse": mse.data, "content": content.data}
+    return {"d_loss": d_loss.data, "g_loss": adversarial.data,
+            **discriminator_means(config.loss, real_out, fake_out), "mse": mse.data, "content": content.data}
