@@ -71,7 +71,9 @@ class Case:
 
     def describe(self) -> str:
         shapes = [f"{key} {tuple(a.shape)}" for key, a in self.arrays.items() if key != "dout"]
-        return ", ".join(shapes + [f"{key} {value:g}" for key, value in self.params.items()])
+        values = [f"{key} {value}" if isinstance(value, bool) else f"{key} {value:g}"
+                  for key, value in self.params.items()]
+        return ", ".join(shapes + values)
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,60 @@ def _penalty_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _norm_cases(specs, per_sample: bool = False):
+    """Cases (name, shape, params, shift, scale) of x (N, C, H, W) = shift + scale · N(0, 1) with an affine
+    γ, β of shape (C,) (group and instance norm), or, ``per_sample``, a style scale and bias (N, C) (AdaIN)."""
+    def make(rng):
+        cases = []
+        for name, shape, params, shift, scale in specs:
+            keys, affine = (("style_scale", "style_bias"), shape[:2]) if per_sample else (("gamma", "beta"), shape[1:2])
+            arrays = {"x": shift + scale * rng.standard_normal(shape), keys[0]: rng.uniform(0.5, 2.0, affine),
+                      keys[1]: rng.standard_normal(affine), "dout": rng.standard_normal(shape)}
+            cases.append(Case(name, arrays, dict(params)))
+        return cases
+    return make
+
+
+_GROUP_NORM_SPECS = [
+    ("basic: 6 channels in 3 groups", (2, 6, 4, 4), {"num_groups": 3, "eps": 1e-5}, 0.0, 1.0),
+    ("batch of 1, non-square image", (1, 4, 3, 5), {"num_groups": 2, "eps": 1e-5}, 0.0, 1.0),
+    ("one group (normalised over C, H, W)", (2, 3, 3, 3), {"num_groups": 1, "eps": 1e-5}, 0.0, 1.0),
+    ("a group per channel (instance norm)", (3, 4, 2, 3), {"num_groups": 4, "eps": 1e-5}, 0.0, 1.0),
+    ("shifted and scaled input, eps 1e-3", (2, 8, 3, 2), {"num_groups": 2, "eps": 1e-3}, 3.0, 5.0),
+]
+
+_INSTANCE_NORM_SPECS = [
+    ("basic", (2, 3, 4, 4), {"eps": 1e-5}, 0.0, 1.0),
+    ("batch of 1, non-square image", (1, 2, 3, 5), {"eps": 1e-5}, 0.0, 1.0),
+    ("a 1 x 2 image", (3, 2, 1, 2), {"eps": 1e-5}, 0.0, 1.0),
+    ("shifted and scaled input, eps 1e-3", (2, 4, 3, 3), {"eps": 1e-3}, 3.0, 5.0),
+]
+
+
+def _upsample_cases(rng):
+    specs = [("basic: scale 2", (2, 3, 4, 4), 2, False),
+             ("batch of 1, non-square, align_corners", (1, 2, 3, 5), 2, True),
+             ("scale 3", (2, 1, 3, 4), 3, False), ("scale 3, align_corners", (1, 3, 4, 3), 3, True),
+             ("a 1-pixel-wide image, scale 4", (2, 2, 3, 1), 4, False)]
+    cases = []
+    for name, shape, factor, align_corners in specs:
+        out = shape[:2] + (shape[2] * factor, shape[3] * factor)
+        cases.append(Case(name, {"x": rng.standard_normal(shape), "dout": rng.standard_normal(out)},
+                          {"scale_factor": factor, "align_corners": align_corners}))
+    return cases
+
+
+def _pixel_shuffle_cases(rng):
+    specs = [("basic: factor 2", (2, 8, 3, 3), 2), ("batch of 1, factor 3", (1, 9, 2, 3), 3),
+             ("non-square image", (2, 4, 2, 5), 2), ("many channels, 1 x 1 image", (3, 12, 1, 1), 2)]
+    cases = []
+    for name, (n, c, h, w), r in specs:
+        out = (n, c // (r * r), h * r, w * r)
+        cases.append(Case(name, {"x": rng.standard_normal((n, c, h, w)), "dout": rng.standard_normal(out)},
+                          {"upscale_factor": r}))
+    return cases
+
+
 ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
     Assignment("leaky_relu", "LeakyReLU: forward and backward",
                (Pair("leaky_relu_forward", "leaky_relu_backward", ("x",), ("negative_slope",), "out", ("dx",),
@@ -245,6 +301,33 @@ ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
                 Pair("generator_loss", "generator_loss_grad", ("fake_logits",), (), "loss", ("d_fake",),
                      reference.generator_loss, takes_dout=False)),
                _gan_loss_cases),
+    Assignment("group_norm", "group normalisation of (N, C, H, W) input, the channels in num_groups groups: "
+               "forward and backward",
+               (Pair("group_norm_forward", "group_norm_backward", ("x", "gamma", "beta"), ("num_groups", "eps"),
+                     "out", ("dx", "dgamma", "dbeta"), reference.group_norm),),
+               _norm_cases(_GROUP_NORM_SPECS)),
+    Assignment("instance_norm", "instance normalisation of (N, C, H, W) input (each sample's channel over its "
+               "positions): forward and backward",
+               (Pair("instance_norm_forward", "instance_norm_backward", ("x", "gamma", "beta"), ("eps",), "out",
+                     ("dx", "dgamma", "dbeta"), reference.instance_norm),),
+               _norm_cases(_INSTANCE_NORM_SPECS)),
+    Assignment("adain", "adaptive instance normalisation (AdaIN, StyleGAN's style input): a scale and bias per "
+               "sample and channel, forward and backward",
+               (Pair("adain_forward", "adain_backward", ("x", "style_scale", "style_bias"), ("eps",), "out",
+                     ("dx", "dstyle_scale", "dstyle_bias"), reference.adain),),
+               _norm_cases(_INSTANCE_NORM_SPECS, per_sample=True)),
+    Assignment("upsample", "upsampling of (N, C, H, W) input by an integer factor, nearest and bilinear "
+               "(align_corners False and True): forward and backward",
+               (Pair("upsample_nearest_forward", "upsample_nearest_backward", ("x",), ("scale_factor",), "out",
+                     ("dx",), reference.upsample_nearest),
+                Pair("upsample_bilinear_forward", "upsample_bilinear_backward", ("x",),
+                     ("scale_factor", "align_corners"), "out", ("dx",), reference.upsample_bilinear)),
+               _upsample_cases),
+    Assignment("pixel_shuffle", "pixel shuffle (sub-pixel convolution's upsampling), (N, C·r², H, W) to "
+               "(N, C, H·r, W·r): forward and backward",
+               (Pair("pixel_shuffle_forward", "pixel_shuffle_backward", ("x",), ("upscale_factor",), "out", ("dx",),
+                     reference.pixel_shuffle),),
+               _pixel_shuffle_cases),
     Assignment("function", "your own minigan.Function subclass, checked with gradcheck and gradgradcheck",
                (), _no_cases, forbidden_imports=AUTODIFF_LIBRARIES,
                writes='a minigan.Function subclass: FILE.py:ClassName --inputs "(3,4)"'),

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from . import reference
+from . import layer_hints, reference
 from .assignments import Case, conv_out_shape
 from .compare import matches
 
@@ -96,6 +96,7 @@ CATALOGUE: dict[str, str] = {
         "Your result is in single precision; the checks are in float64 and need its accuracy. Keep the inputs' "
         "dtype (no np.float32, no astype).",
 }
+CATALOGUE.update(layer_hints.CATALOGUE)  # group / instance norm, AdaIN, upsampling, pixel shuffle
 
 
 def _flip(w: np.ndarray) -> np.ndarray:
@@ -113,6 +114,9 @@ def _shape_hint(assignment, function, output, case, expected, got) -> str | None
         return "extra_axes"
     if got.ndim == 2 and got.shape == expected.shape[::-1]:
         return "transposed"
+    hint = layer_hints.shape_hint(assignment, output, case, got)
+    if hint:
+        return hint
     if output in ("db", "dbeta"):
         dout = case.arrays["dout"]
         for size in range(dout.ndim):
@@ -159,6 +163,7 @@ def _variants(assignment: str, function: str, output: str, case: Case):
             yield "saturating", np.mean(-np.logaddexp(0, fake))
         if output == "d_fake":  # −σ(z) / N
             yield "saturating", -np.exp(-np.logaddexp(0, -fake)) / fake.size
+    yield from layer_hints.variants(assignment, function, output, case)
 
 
 def ratio_hint(expected: np.ndarray, got: np.ndarray, n: int = 1) -> str | None:

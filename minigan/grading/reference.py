@@ -91,3 +91,37 @@ def discriminator_loss(real_logits, fake_logits, dout=None):
 def generator_loss(fake_logits, dout=None):
     """Non-saturating: −mean log σ(fake)."""
     return _forward_and_grads(lambda f: _bce(f, 1.0), [fake_logits], dout)
+
+
+def group_norm(x, gamma, beta, num_groups, eps, dout=None):
+    def layer(x, gamma, beta):
+        return _functional().group_norm(x, int(num_groups), gamma, beta, eps=float(eps))
+    return _forward_and_grads(layer, [x, gamma, beta], dout)
+
+
+def instance_norm(x, gamma, beta, eps, dout=None):
+    def layer(x, gamma, beta):
+        return _functional().instance_norm(x, None, None, gamma, beta, use_input_stats=True, eps=float(eps))
+    return _forward_and_grads(layer, [x, gamma, beta], dout)
+
+
+def adain(x, style_scale, style_bias, eps, dout=None):
+    def layer(x, style_scale, style_bias):
+        return _functional().adaptive_instance_norm(x, style_scale, style_bias, eps=float(eps))
+    return _forward_and_grads(layer, [x, style_scale, style_bias], dout)
+
+
+def upsample_nearest(x, scale_factor, dout=None):
+    return _forward_and_grads(lambda x: _functional().interpolate(x, scale_factor=int(scale_factor), mode="nearest"),
+                              [x], dout)
+
+
+def upsample_bilinear(x, scale_factor, align_corners, dout=None):
+    def layer(x):
+        return _functional().interpolate(x, scale_factor=int(scale_factor), mode="bilinear",
+                                          align_corners=bool(align_corners))
+    return _forward_and_grads(layer, [x], dout)
+
+
+def pixel_shuffle(x, upscale_factor, dout=None):
+    return _forward_and_grads(lambda x: _functional().pixel_shuffle(x, int(upscale_factor)), [x], dout)
