@@ -73,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check your implementation of a course assignment against minigan, and see where it "
                     "goes wrong.", epilog=SANDBOX_NOTE)
     parser.add_argument("items", nargs="*", metavar="ASSIGNMENT FILE",
-                        help="an assignment (see --list) and your Python file; several pairs grade several files "
-                             "(for 'function': FILE.py:ClassName)")
+                        help=f"an assignment ({', '.join(ASSIGNMENTS)}; see --list) and your Python file; several "
+                             "pairs grade several files (for 'function': FILE.py:ClassName)")
     parser.add_argument("--list", action="store_true", help="list the assignments")
     parser.add_argument("--template", metavar="NAME", help="print a skeleton to start the assignment from")
     parser.add_argument("--assignment-file", nargs=2, action="append", default=[], metavar=("SPEC", "FILE"),
