@@ -68,6 +68,7 @@ def reports(tmp_path_factory):
         jobs[("template", name)] = (name, path, 0)
     for fixture, assignment, _, _ in PLANTED:
         jobs[("planted", fixture)] = (assignment, FIXTURES / f"{fixture}.py", 0)
+    jobs[("numerical", "group_norm")] = ("group_norm", FIXTURES / "group_norm_numerical_backward.py", 0)
     with ThreadPoolExecutor(max_workers=3) as pool:
         done = pool.map(lambda job: grade(job[0], job[1], seed=job[2], timeout=TIMEOUT), jobs.values())
         return dict(zip(jobs, done))
@@ -111,6 +112,14 @@ def test_planted_mistakes_leave_the_correct_parts_passing(reports):
     aligned = _check(reports[("planted", "upsample_bilinear_align_corners")], "upsample_bilinear_forward: out")
     assert [r.passed for r in aligned.results] == [not c.params["align_corners"] for c in reports[
         ("planted", "upsample_bilinear_align_corners")].cases]
+
+
+def test_a_numerical_backward_gets_no_gradient_marks(reports):
+    report = reports[("numerical", "group_norm")]
+    assert report.problem is None
+    assert [c.name for c in report.checks if c.passed] == ["group_norm_forward: out"]
+    assert report.score == 1
+    assert "group_norm_backward calls your group_norm_forward about" in format_report(report)
 
 
 @pytest.mark.parametrize("name", NEW)
