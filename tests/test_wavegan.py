@@ -1,6 +1,6 @@
 """WaveGAN and the waves data: the clips (determinism, kinds, harmonics), the metrics' classifier on the data
 itself, phase shuffle (shift range, reflection padding, gradients), shapes, a few steps update every weight,
-exact resume, the run folder (samples.npy-able sampler, the waveform figure, metrics.json)."""
+exact resume, the command line (train, sample .npy / .png, eval)."""
 
 import json
 
@@ -9,6 +9,7 @@ import pytest
 from conftest import t64, to_np
 
 import minigan as mg
+from minigan import cli
 from minigan.data import WAVE_KINDS, load_dataset, make_waves
 from minigan.data.waves import WAVE_FREQUENCIES, WAVE_LENGTH
 from minigan.gan import Trainer, default_config
@@ -216,13 +217,22 @@ def test_resume_is_exact(tmp_path):
             np.testing.assert_array_equal(sa[key], sb[key], err_msg=f"{name}.{key}")
 
 
-def test_the_run_folder_has_a_waveform_figure_and_wave_metrics(tmp_path):
-    cfg = default_config(data="waves", steps=2, **dict(TINY, eval_samples=64))
-    trainer = Trainer.from_config(cfg, str(tmp_path), progress=False)
-    trainer.fit()
-    assert (tmp_path / "samples.png").stat().st_size > 20000
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+def test_the_command_line_trains_samples_and_evaluates(tmp_path, capsys):
+    out = tmp_path / "run"
+    tiny = ["--width", "4", "--batch-size", "4", "--nz", "8", "--eval-samples", "64", "--quiet"]
+    assert cli.main(["train", "--model", "wavegan", "--data", "waves", "--steps", "2", "--out", str(out), *tiny]) == 0
+    assert (out / "samples.png").stat().st_size > 20000  # waveforms, frequency histogram and kinds
+    metrics = json.loads((out / "metrics.json").read_text())
     expected = {"kind_sine", "kind_square", "kind_sawtooth", "kinds_present", "frequency_tv", "frequency_w1"}
     assert expected <= set(metrics)
-    x = trainer.sample(5)
-    assert x.shape == (5, 1, 256) and x.dtype == np.float32
+    clips = tmp_path / "clips.npy"
+    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "--n", "20", "--out", str(clips)]) == 0
+    x = np.load(clips)
+    assert x.shape == (20, 1, 256) and x.dtype == np.float32
+    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "--n", "20",
+                     "--out", str(tmp_path / "clips.png")]) == 0
+    capsys.readouterr()
+    assert cli.main(["eval", "--samples", str(clips)]) == 0
+    assert "frequency_w1" in capsys.readouterr().out
+    assert cli.main(["train", "--model", "wavegan", "--steps", "2", "--out", str(tmp_path / "bad"), *tiny]) == 2
+    assert "--data waves" in capsys.readouterr().err
