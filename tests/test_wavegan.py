@@ -236,3 +236,40 @@ def test_the_command_line_trains_samples_and_evaluates(tmp_path, capsys):
     assert "frequency_w1" in capsys.readouterr().out
     assert cli.main(["train", "--model", "wavegan", "--steps", "2", "--out", str(tmp_path / "bad"), *tiny]) == 2
     assert "--data waves" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- lesson 25 catches a wrong engine
+
+
+def _lesson_25(tmp_path):
+    from minigan import lessons_cli
+
+    with lessons_cli.lesson_environment():
+        return lessons_cli.load_lesson(25).main(quick=True, out_dir=tmp_path)
+
+
+def test_lesson_25_fails_when_phase_shuffle_repeats_the_edges(tmp_path, monkeypatch):
+    import minigan.nn.functional as F
+
+    pad = F.pad
+    monkeypatch.setattr(F, "pad", lambda x, p, mode="constant", value=None: pad(x, p, mode="replicate"))
+    with pytest.raises(AssertionError, match="mirrored"):
+        _lesson_25(tmp_path)
+
+
+def test_lesson_25_fails_when_square_waves_get_even_harmonics(tmp_path, monkeypatch):
+    from minigan.data import _waves, waves
+
+    right = waves.wave_harmonics
+
+    def wrong(kind, k):
+        k = np.asarray(k, dtype=np.float64)
+        return 4 / (np.pi * k) if kind == 1 else right(kind, k)
+
+    monkeypatch.setattr(waves, "wave_harmonics", wrong)
+    _waves.cache_clear()
+    try:
+        with pytest.raises(AssertionError, match="Fourier series"):
+            _lesson_25(tmp_path)
+    finally:
+        _waves.cache_clear()
