@@ -146,14 +146,15 @@ def plot_samples(samples, dataset, path: str | os.PathLike, title: str | None = 
 
 def plot_waveforms(samples, path: str | os.PathLike, real=None, title: str | None = None, n_show: int = 16) -> str:
     """1-D clips (N, 1, L) or (N, L): the first ``n_show`` drawn as waveforms (4 per row), each titled with
-    its kind and dominant frequency (``minigan.metrics.waves``); below, over all N clips (and ``real``),
-    the histogram of dominant frequencies and the fraction of each waveform kind."""
-    from .metrics.waves import KIND_NAMES, classify_waveforms, dominant_frequency
+    its kind (marked when it is not a clean wave of it) and dominant frequency (``minigan.metrics.waves``);
+    below, over all N clips (and ``real``), the histogram of dominant frequencies and the fraction of each
+    waveform kind."""
+    from .metrics.waves import KIND_NAMES, classify_waveforms, clean_waves, dominant_frequency
 
     x = _numpy(samples)
     x = x.reshape(len(x), -1)
     show = x[:n_show]
-    kinds, freqs = classify_waveforms(x), dominant_frequency(x)
+    kinds, freqs, clean = classify_waveforms(x), dominant_frequency(x), clean_waves(x[:n_show])
     cols, rows = 4, math.ceil(len(show) / 4)
     fig = _new_figure(12, 1.6 * rows + 3.2)
     grid = fig.add_gridspec(rows + 2, cols, height_ratios=[1] * rows + [0.25, 2])
@@ -161,7 +162,7 @@ def plot_waveforms(samples, path: str | os.PathLike, real=None, title: str | Non
         ax = fig.add_subplot(grid[i // cols, i % cols])
         ax.plot(clip, lw=0.8, color="tab:orange")
         ax.set(ylim=(-1.05, 1.05), xticks=[], yticks=[])
-        ax.set_title(f"{KIND_NAMES[kinds[i]]}, f₀ {freqs[i]:.1f}", fontsize=8)
+        ax.set_title(f"{KIND_NAMES[kinds[i]]}{'' if clean[i] else ' (not clean)'}, f₀ {freqs[i]:.1f}", fontsize=8)
     ax_f, ax_k = fig.add_subplot(grid[rows + 1, :2]), fig.add_subplot(grid[rows + 1, 2:])
     sets = [("generated", x, kinds, freqs, "tab:orange")]
     if real is not None:

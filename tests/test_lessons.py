@@ -170,8 +170,8 @@ def _check_20(r):
 
 def _check_25(r):
     assert r["accuracy"] == 1.0 and r["shifts"] == [-2, -1, 0, 1, 2]
-    assert r["ratios"]["sawtooth"] == pytest.approx((0.5, 1 / 3), abs=0.01)
-    assert r["ratios"]["square"] == pytest.approx((0.0, 1 / 3), abs=0.01)
+    assert r["ratios"]["sawtooth"] == pytest.approx((1 / 2, 1 / 3, 1 / 4, 1 / 5), abs=0.01)
+    assert r["ratios"]["square"] == pytest.approx((0, 1 / 3, 0, 1 / 5), abs=0.01)
     run = r["runs"]["phase shuffle"]
     assert run["critic_gap"] > 0 and sum(run[f"kind_{k}"] for k in ("sine", "square", "sawtooth")) == pytest.approx(1)
 

@@ -20,7 +20,15 @@ from minigan.gan.models.wavegan import (
     build_wavegan,
     wavegan_layers,
 )
-from minigan.metrics.waves import classify_waveforms, dominant_frequency, harmonic_ratios, wave_metrics
+from minigan.metrics.waves import (
+    CLEAN,
+    classify_waveforms,
+    clean_waves,
+    dominant_frequency,
+    harmonic_ratios,
+    template_distance,
+    wave_metrics,
+)
 
 TINY = dict(width=4, batch_size=4, nz=8, log_every=2, sample_every=1000, checkpoint_every=1000, eval_samples=0)
 
@@ -71,10 +79,13 @@ def test_each_kind_is_its_formula():
 def test_the_kind_classifier_reads_the_data_itself():
     ds = load_dataset("waves", split="test")
     assert (classify_waveforms(ds.data) == ds.labels).mean() == 1.0
-    r = harmonic_ratios(ds.data)
-    np.testing.assert_allclose(r[ds.labels == 0].mean(0), [0, 0], atol=0.01)
-    np.testing.assert_allclose(r[ds.labels == 1].mean(0), [0, 1 / 3], atol=0.01)
-    np.testing.assert_allclose(r[ds.labels == 2].mean(0), [1 / 2, 1 / 3], atol=0.01)
+    r = harmonic_ratios(ds.data)  # r₂ … r₅
+    np.testing.assert_allclose(r[ds.labels == 0].mean(0), [0, 0, 0, 0], atol=0.01)
+    np.testing.assert_allclose(r[ds.labels == 1].mean(0), [0, 1 / 3, 0, 1 / 5], atol=0.01)
+    np.testing.assert_allclose(r[ds.labels == 2].mean(0), [1 / 2, 1 / 3, 1 / 4, 1 / 5], atol=0.01)
+    assert template_distance(ds.data).max() < 0.03 < CLEAN
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, (200, 1, 256))
+    assert clean_waves(ds.data).all() and clean_waves(noise).mean() < 0.05  # noise gets a kind, but is not clean
 
 
 def test_dominant_frequency_finds_the_fundamental():
@@ -88,7 +99,8 @@ def test_dominant_frequency_finds_the_fundamental():
 def test_wave_metrics_are_small_for_data_and_large_for_one_collapsed_kind():
     real, test = load_dataset("waves").data, load_dataset("waves", split="test").data
     same = wave_metrics(test, real)
-    assert same["kinds_present"] == 3 and same["kind_tv"] < 0.02
+    assert same["kinds_present"] == same["kinds_present_clean"] == 3 and same["clean_fraction"] == 1.0
+    assert same["kind_tv"] < 0.02
     assert same["frequency_tv"] < 0.1 and same["frequency_w1"] < 0.5
     x, kinds, freq = make_waves(600, seed=5, frequencies=(4.0, 8.0))
     collapsed = wave_metrics(x[kinds == 0], real)

@@ -11,16 +11,18 @@ Kind, by harmonic structure. The amplitude of harmonic k relative to the fundame
 r_k = max X near k f₀ (± half a bin) / X(f₀): a windowed sinusoid of amplitude b has a peak proportional to b
 whatever its frequency, so r_k estimates b_k / b_1. The three kinds have (``minigan.data.waves``)
 
-    sine      r₂ = 0,    r₃ = 0       (no harmonics)
-    square    r₂ = 0,    r₃ = 1/3     (odd harmonics 1/k)
-    sawtooth  r₂ = 1/2,  r₃ = 1/3     (all harmonics 1/k)
+    sine      (r₂, r₃, r₄, r₅) = (0,   0,   0,   0)      (no harmonics)
+    square    (r₂, r₃, r₄, r₅) = (0,   1/3, 0,   1/5)    (odd harmonics 1/k)
+    sawtooth  (r₂, r₃, r₄, r₅) = (1/2, 1/3, 1/4, 1/5)    (all harmonics 1/k)
 
-and a clip is given the kind whose (r₂, r₃) is nearest. Harmonics at or above the Nyquist frequency (L/2)
-count as 0.
+and a clip is given the kind whose template is nearest (Euclidean distance d). Harmonics at or above the
+Nyquist frequency (L/2) count as 0. Every clip gets a kind, noise too; a clip is *clean* when d < 0.1 (the
+data's clips are within 0.01) and 5 f₀ < L/2 (all four ratios measured; otherwise anything would pass for a
+sine), so the clean fraction says how many samples are waves of a kind at all.
 
-Comparing sets: ``wave_metrics`` reports the fraction of each kind and the total-variation distance of the
-kind distributions, TV = ½ Σ |p − q|; the dominant frequencies' histograms on integer bins (TV again) and
-their Wasserstein-1 distance W₁ = ∫ |F_gen(f) − F_real(f)| df (in cycles per clip).
+Comparing sets: ``wave_metrics`` reports the fraction of each kind (and of clean clips of each kind) and the
+total-variation distance of the kind distributions, TV = ½ Σ |p − q|; the dominant frequencies' histograms on
+integer bins (TV again) and their Wasserstein-1 distance W₁ = ∫ |F_gen(f) − F_real(f)| df (in cycles per clip).
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ import numpy as np
 from .frechet import as_float64
 from .toy import wasserstein1d
 
-__all__ = ["KIND_TEMPLATES", "OVERSAMPLE", "classify_waveforms", "dominant_frequency", "harmonic_ratios",
-           "spectrum", "wave_metrics"]
+__all__ = ["CLEAN", "HARMONICS", "KIND_NAMES", "KIND_TEMPLATES", "OVERSAMPLE", "classify_waveforms",
+           "clean_waves", "dominant_frequency", "harmonic_ratios", "spectrum", "template_distance", "wave_metrics"]
 
 OVERSAMPLE = 8  # zero-padding factor of the FFT
-KIND_TEMPLATES = np.array([[0.0, 0.0], [0.0, 1 / 3], [0.5, 1 / 3]])  # (r₂, r₃) of sine, square, sawtooth
+HARMONICS = (2, 3, 4, 5)
+KIND_TEMPLATES = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 1 / 3, 0.0, 1 / 5], [1 / 2, 1 / 3, 1 / 4, 1 / 5]])  # r₂ … r₅
+CLEAN = 0.1  # a clip within this distance of its kind's template is a clean wave of that kind
 KIND_NAMES = ("sine", "square", "sawtooth")
 
 
@@ -61,7 +65,7 @@ def dominant_frequency(x) -> np.ndarray:
     return spectrum(x).argmax(axis=1) / OVERSAMPLE
 
 
-def harmonic_ratios(x, harmonics=(2, 3)) -> np.ndarray:
+def harmonic_ratios(x, harmonics=HARMONICS) -> np.ndarray:
     """(N, len(harmonics)): r_k = the spectrum's peak within half a bin of k·f₀, over its value at f₀."""
     spec = spectrum(x)
     peak = spec.argmax(axis=1)
@@ -76,17 +80,40 @@ def harmonic_ratios(x, harmonics=(2, 3)) -> np.ndarray:
     return ratios
 
 
-def classify_waveforms(x) -> np.ndarray:
-    """The kind of each clip (0 sine, 1 square, 2 sawtooth): the template nearest its (r₂, r₃)."""
+def _distances(x) -> np.ndarray:
     r = harmonic_ratios(x)
-    return ((r[:, None, :] - KIND_TEMPLATES[None]) ** 2).sum(axis=2).argmin(axis=1)
+    return np.sqrt(((r[:, None, :] - KIND_TEMPLATES[None]) ** 2).sum(axis=2))  # (N, kinds)
+
+
+def _clean(x, d: np.ndarray) -> np.ndarray:
+    """d < CLEAN, for clips whose harmonics up to the 5th lie below the Nyquist frequency."""
+    return (d.min(axis=1) < CLEAN) & (max(HARMONICS) * dominant_frequency(x) < _clips(x).shape[1] / 2)
+
+
+def classify_waveforms(x) -> np.ndarray:
+    """The kind of each clip (0 sine, 1 square, 2 sawtooth): the template nearest its (r₂, …, r₅)."""
+    return _distances(x).argmin(axis=1)
+
+
+def template_distance(x) -> np.ndarray:
+    """d, each clip's distance to the nearest kind's template (clean waves: d < ``CLEAN``)."""
+    return _distances(x).min(axis=1)
+
+
+def clean_waves(x) -> np.ndarray:
+    """True for each clip that is a clean wave of its kind: d < ``CLEAN`` and 5 f₀ below the Nyquist frequency."""
+    return _clean(x, _distances(x))
 
 
 def wave_metrics(samples, real) -> dict:
-    """Generated against real clips: kind fractions and their TV distance; the dominant frequencies' mean,
-    histogram TV (integer-wide bins over the real range) and Wasserstein-1 distance."""
-    kinds_gen, kinds_real = classify_waveforms(samples), classify_waveforms(real)
+    """Generated against real clips: kind fractions (``kind_*``), the fractions of clean clips of each kind
+    (``clean_*``, and ``clean_fraction``), the kinds' TV distance; the dominant frequencies' mean, histogram TV
+    (integer-wide bins over the real range) and Wasserstein-1 distance."""
+    d = _distances(samples)
+    kinds_gen, clean = d.argmin(axis=1), _clean(samples, d)
+    kinds_real = classify_waveforms(real)
     p = np.bincount(kinds_gen, minlength=3) / len(kinds_gen)
+    p_clean = np.bincount(kinds_gen[clean], minlength=3) / len(kinds_gen)
     q = np.bincount(kinds_real, minlength=3) / len(kinds_real)
     f_gen, f_real = dominant_frequency(samples), dominant_frequency(real)
     edges = np.arange(np.floor(f_real.min()), np.ceil(f_real.max()) + 1)
@@ -94,7 +121,9 @@ def wave_metrics(samples, real) -> dict:
     h_real = np.histogram(f_real, edges)[0] / len(f_real)
     result = {f"kind_{name}": float(p[i]) for i, name in enumerate(KIND_NAMES)}
     result.update({f"kind_{name}_real": float(q[i]) for i, name in enumerate(KIND_NAMES)})
-    result.update(kinds_present=int((p > 0).sum()), kind_tv=float(0.5 * np.abs(p - q).sum()),
+    result.update({f"clean_{name}": float(p_clean[i]) for i, name in enumerate(KIND_NAMES)})
+    result.update(clean_fraction=float(clean.mean()), kinds_present=int((p > 0).sum()),
+                  kinds_present_clean=int((p_clean > 0).sum()), kind_tv=float(0.5 * np.abs(p - q).sum()),
                   frequency_mean=float(f_gen.mean()), frequency_mean_real=float(f_real.mean()),
                   frequency_tv=float(0.5 * np.abs(h_gen - h_real).sum()),
                   frequency_w1=wasserstein1d(f_gen, f_real))
