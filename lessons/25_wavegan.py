@@ -22,9 +22,10 @@
 # *clean* wave only within 0.1 of its template (the data's clips are within 0.01).
 #
 # The claims: the metrics read the data exactly (every test clip's kind, r_k within 0.01 of b_k/b₁);
-# phase shuffle shifts D's activations by at most n samples with mirrored edges; and a WaveGAN
-# trained by `minigan train --model wavegan --data waves` (the full run of this lesson) generates
-# all three kinds, with a dominant-frequency distribution close to the data's.
+# phase shuffle shifts D's activations by at most n samples with mirrored edges; an untrained G's
+# clips peak above the data's band (the periodic pattern of its stride-4 transposed convolutions),
+# and training brings the dominant frequencies into the band. How far a CPU-sized run gets towards
+# clean waves is measured, not assumed: see the numbers at the end and docs/wavegan.md.
 #
 # Run it: `python lessons/25_wavegan.py [--quick] [--out DIR]`. The quick run (200 steps of a
 # narrow WaveGAN, well under a minute of CPU) only shows the pieces working; the full run trains
@@ -102,18 +103,22 @@ def phase_shuffle_demo() -> dict:
 
 # %%
 def train(steps: int, width: int, phase_shuffle: int, seed: int = 0):
+    """(trainer, 1,000 samples of the untrained G, CPU seconds of the training)."""
     config = default_config(data="waves", steps=steps, width=width, phase_shuffle=phase_shuffle, seed=seed,
                             eval_samples=0, log_every=50)
     trainer = Trainer.from_config(config, progress=False)
+    untrained = trainer.sample(1000)
     start = time.process_time()
     trainer.fit()
-    return trainer, time.process_time() - start
+    return trainer, untrained, time.process_time() - start
 
 
 def compare(samples: np.ndarray, real: np.ndarray) -> dict:
     m = wave_metrics(samples, real)
     print("  kinds: " + ", ".join(f"{k} {m['kind_' + k]:.3f} (data {m['kind_' + k + '_real']:.3f})"
                                     for k in WAVE_KINDS))
+    print(f"  clean waves: {m['clean_fraction']:.3f} ("
+          + ", ".join(f"{k} {m['clean_' + k]:.3f}" for k in WAVE_KINDS) + ")")
     print(f"  dominant frequency: mean {m['frequency_mean']:.2f} (data {m['frequency_mean_real']:.2f}), "
           f"histogram TV {m['frequency_tv']:.3f}, W1 {m['frequency_w1']:.2f} cycles per clip")
     return m
@@ -141,23 +146,24 @@ def main(quick: bool = False, out_dir=None) -> dict:
     runs = {"phase shuffle": train(steps, width, 2)}
     results = {"ratios": prints["ratios"], "accuracy": prints["accuracy"], "shifts": demo["shifts"], "runs": {}}
     samples = {}
-    for label, (trainer, seconds) in runs.items():
+    for label, (trainer, untrained, seconds) in runs.items():
+        section(f"the untrained generator ({label})")
+        before = compare(untrained, real)
         section(f"samples: {label} ({trainer.step} steps, {seconds:.0f} s of CPU time)")
         samples[label] = trainer.sample(1000)
         m = compare(samples[label], real)
         last = trainer.history[-1]
-        m["critic_gap"] = last["d_real"] - last["d_fake"]
-        m["cpu_seconds"] = seconds
+        m.update(critic_gap=last["d_real"] - last["d_fake"], cpu_seconds=seconds,
+                 untrained_frequency_mean=before["frequency_mean"], untrained_frequency_w1=before["frequency_w1"])
         results["runs"][label] = m
     main_run = results["runs"]["phase shuffle"]
+    check("the untrained G's dominant frequency lies above the data's band (the stride-4 pattern)",
+          main_run["untrained_frequency_mean"], main_run["untrained_frequency_mean"] > 24)
+    check("training brings it into the band: W1 of the dominant frequencies falls more than 4-fold",
+          (main_run["untrained_frequency_w1"], main_run["frequency_w1"]),
+          main_run["frequency_w1"] < main_run["untrained_frequency_w1"] / 4)
     check("the critic scores real clips above generated ones (its estimate of W₁ is positive)",
           main_run["critic_gap"], main_run["critic_gap"] > 0)
-    if not quick:
-        check("all three kinds among 1,000 samples, each at least 10%",
-              [main_run["kind_" + k] for k in WAVE_KINDS], min(main_run["kind_" + k] for k in WAVE_KINDS) >= 0.1)
-        check("dominant-frequency histogram close to the data's: TV < 0.25, W1 < 1.5 cycles per clip",
-              (main_run["frequency_tv"], main_run["frequency_w1"]),
-              main_run["frequency_tv"] < 0.25 and main_run["frequency_w1"] < 1.5)
 
     # ----------------------------------------------------------------- figures
     freqs = np.arange(spectrum(real[:1]).shape[1]) / OVERSAMPLE
