@@ -29,8 +29,9 @@
 #
 # Run it: `python lessons/25_wavegan.py [--quick] [--out DIR]`. The quick run (200 steps of a
 # narrow WaveGAN, well under a minute of CPU) only shows the pieces working; the full run trains
-# the CLI's default WaveGAN (2,000 steps, about 10 minutes of CPU time): the same configuration and
-# seed as `minigan train --model wavegan --data waves`, so it reproduces that run's `metrics.json`.
+# the CLI's default WaveGAN (2,000 steps, about 9 minutes of CPU time), with the same configuration
+# and seed as `minigan train --model wavegan --data waves` (whose measured numbers are in
+# docs/wavegan.md).
 
 # %%
 from __future__ import annotations
