@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from . import backend
 
-__all__ = ["image_grid", "plot_1d", "plot_2d", "plot_losses", "plot_samples", "save_image_grid"]
+__all__ = ["image_grid", "plot_1d", "plot_2d", "plot_losses", "plot_samples", "plot_waveforms", "save_image_grid"]
 
 
 def _numpy(x) -> np.ndarray:
@@ -134,9 +134,51 @@ def plot_samples(samples, dataset, path: str | os.PathLike, title: str | None = 
     if dataset.kind == "image":
         return save_image_grid(samples, path, nrow=nrow, title=title)
     real = dataset.data[:n_real]
+    if dataset.kind == "waveform":
+        return plot_waveforms(samples, path, real=real, title=title)
     toy = dataset.distribution
     if dataset.kind == "toy1d":
         density = toy.density if toy is not None and toy.centers is not None else None
         return plot_1d(samples, path, real=real, density=density, title=title)
     centers = toy.centers if toy is not None else None
     return plot_2d(samples, path, real=real, centers=centers, title=title)
+
+
+def plot_waveforms(samples, path: str | os.PathLike, real=None, title: str | None = None, n_show: int = 16) -> str:
+    """1-D clips (N, 1, L) or (N, L): the first ``n_show`` drawn as waveforms (4 per row), each titled with
+    its kind (marked when it is not a clean wave of it) and dominant frequency (``minigan.metrics.waves``);
+    below, over all N clips (and ``real``), the histogram of dominant frequencies and the fraction of each
+    waveform kind."""
+    from .metrics.waves import KIND_NAMES, classify_waveforms, clean_waves, dominant_frequency
+
+    x = _numpy(samples)
+    x = x.reshape(len(x), -1)
+    show = x[:n_show]
+    kinds, freqs, clean = classify_waveforms(x), dominant_frequency(x), clean_waves(x[:n_show])
+    cols, rows = 4, math.ceil(len(show) / 4)
+    fig = _new_figure(12, 1.6 * rows + 3.2)
+    grid = fig.add_gridspec(rows + 2, cols, height_ratios=[1] * rows + [0.25, 2])
+    for i, clip in enumerate(show):
+        ax = fig.add_subplot(grid[i // cols, i % cols])
+        ax.plot(clip, lw=0.8, color="tab:orange")
+        ax.set(ylim=(-1.05, 1.05), xticks=[], yticks=[])
+        ax.set_title(f"{KIND_NAMES[kinds[i]]}{'' if clean[i] else ' (not clean)'}, f₀ {freqs[i]:.1f}", fontsize=8)
+    ax_f, ax_k = fig.add_subplot(grid[rows + 1, :2]), fig.add_subplot(grid[rows + 1, 2:])
+    sets = [("generated", x, kinds, freqs, "tab:orange")]
+    if real is not None:
+        r = _numpy(real).reshape(len(real), -1)
+        sets.insert(0, ("data", r, classify_waveforms(r), dominant_frequency(r), "tab:blue"))
+    top = max(f.max() for _, _, _, f, _ in sets)
+    bins = np.arange(0, math.ceil(top) + 2)
+    for j, (label, _, k, f, colour) in enumerate(sets):
+        ax_f.hist(f, bins=bins, density=True, alpha=0.5, color=colour, label=label)
+        ax_k.bar(np.arange(3) + 0.4 * j - 0.2 * (len(sets) - 1), np.bincount(k, minlength=3) / len(k),
+                 width=0.4, color=colour, alpha=0.8, label=label)
+    ax_f.set(xlabel="dominant frequency (cycles per clip)", ylabel="density")
+    ax_k.set(xticks=range(3), xticklabels=KIND_NAMES, ylabel="fraction", title="waveform kind")
+    for ax in (ax_f, ax_k):
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -168,9 +168,17 @@ def _check_20(r):
         assert row["bound"] - 0.02 < row["accuracy"] <= row["bound"] + 3 * row["se"]
 
 
+def _check_25(r):
+    assert r["accuracy"] == 1.0 and r["shifts"] == [-2, -1, 0, 1, 2]
+    assert r["ratios"]["sawtooth"] == pytest.approx((1 / 2, 1 / 3, 1 / 4, 1 / 5), abs=0.01)
+    assert r["ratios"]["square"] == pytest.approx((0, 1 / 3, 0, 1 / 5), abs=0.01)
+    run = r["runs"]["phase shuffle"]
+    assert run["critic_gap"] > 0 and sum(run[f"kind_{k}"] for k in ("sine", "square", "sawtooth")) == pytest.approx(1)
+
+
 CHECKS = {1: _check_01, 2: _check_02, 3: _check_03, 4: _check_04, 5: _check_05, 6: _check_06, 7: _check_07,
           8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15, 16: _check_16, 17: _check_17,
-          18: _check_18, 20: _check_20}
+          18: _check_18, 20: _check_20, 25: _check_25}
 
 
 @pytest.mark.parametrize("number", sorted(CHECKS), ids=lambda n: f"lesson{n:02d}")

@@ -212,7 +212,7 @@ class Dataset:
 
     Fields:
         name: the spec's name (``"ring8"``, ``"digits16"``, ``"mnist"``, ...).
-        kind: ``"toy1d"``, ``"toy2d"`` or ``"image"``.
+        kind: ``"toy1d"``, ``"toy2d"``, ``"image"`` or ``"waveform"`` (``waves``: (N, 1, L) clips).
         data: float32 array, (N, dim) for toy data, (N, C, H, W) in [-1, 1] for images.
             For toy data this is a fixed pool drawn once (for loaders and metrics);
             ``sample`` draws fresh points from the true distribution instead.

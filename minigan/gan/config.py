@@ -18,7 +18,7 @@ from ..data import DIGITS_SIZES, TOY_DATASETS, TRANSLATION_TASKS, dataset_names
 from .losses import LOSSES, PROBABILITY_LOSSES
 
 __all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "TASK_MODELS", "TRANSLATION_DEFAULTS", "TUNED", "WARMUP_CRITIC_UPDATES",
-           "TrainConfig", "check_config", "default_config"]
+           "WAVE_DEFAULTS", "TrainConfig", "check_config", "default_config"]
 
 
 @dataclasses.dataclass
@@ -76,6 +76,7 @@ class TrainConfig:
     cycle_lambda: float = 10.0        # cyclegan: weight λ_cyc of the cycle loss
     identity_lambda: float = 5.0      # cyclegan: weight of the identity loss (0.5 λ_cyc)
     pool_size: int = 50               # cyclegan: generated images each discriminator's history pool keeps
+    phase_shuffle: int = 2            # wavegan: D's activations shift by up to this many samples (0 = off)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -184,6 +185,11 @@ TRANSLATION_DEFAULTS: dict[str, dict[str, Any]] = {
                      checkpoint_every=250, log_every=50),
 }
 TASK_MODELS = {"edges2mnist": "pix2pix", "mnist-sr4": "srgan", "digits2mnist": "cyclegan"}  # default model
+# WaveGAN (Donahue et al. 2019) on the waves clips (256 samples): the paper's WGAN-GP (λ 10, 5 critic steps,
+# Adam lr 1e-4, β (0.5, 0.9), batch 64, d = 64, phase shuffle 2); here d = WAVE_WIDTH and the steps below.
+WAVE_DEFAULTS: dict[str, Any] = dict(model="wavegan", loss="wgan-gp", steps=2000, batch_size=32, nz=100, width=32,
+                                     betas_g=(0.5, 0.9), betas_d=(0.5, 0.9), phase_shuffle=2, sample_every=500,
+                                     checkpoint_every=500, log_every=50, eval_samples=1000)
 
 
 def default_config(model: str | None = None, loss: str | None = None, data: str = "digits16",
@@ -202,6 +208,8 @@ def default_config(model: str | None = None, loss: str | None = None, data: str 
         loss = loss or settings.pop("loss")
         settings.pop("loss", None)
         return _finish(settings, model, loss, data, overrides)
+    if data == "waves" or model == "wavegan":
+        return _wave_config(model, loss, data, overrides)
     loss = loss or "nonsaturating"
     if model in TRANSLATION_DEFAULTS:
         raise ValueError(f"--model {model} translates images: use one of the data {', '.join(TRANSLATION_TASKS)}")
@@ -220,6 +228,22 @@ def default_config(model: str | None = None, loss: str | None = None, data: str 
     if overrides.get("unrolled_steps") and data in TOY_DATASETS:
         settings.update(UNROLLED_TOY)
     return _finish(settings, model, loss, data, overrides)
+
+
+def _wave_config(model: str | None, loss: str | None, data: str, overrides: dict) -> TrainConfig:
+    """WAVE_DEFAULTS, with the loss's own settings when another loss than WGAN-GP is asked for."""
+    if data != "waves":
+        raise ValueError(f"--model wavegan trains on waveforms: use --data waves, not {data!r}")
+    if model not in (None, "wavegan"):
+        raise ValueError(f"--data waves holds 1-D clips: use --model wavegan, not {model!r}")
+    settings = dict(WAVE_DEFAULTS)
+    loss = loss or settings.pop("loss")
+    settings.pop("loss", None)
+    if loss != "wgan-gp":
+        settings.update(LOSS_DEFAULTS.get(loss, {}))
+    else:
+        settings.update({k: v for k, v in LOSS_DEFAULTS["wgan-gp"].items() if k not in ("betas_g", "betas_d")})
+    return _finish(settings, "wavegan", loss, data, overrides)
 
 
 def _finish(settings: dict[str, Any], model: str | None, loss: str, data: str, overrides: dict) -> TrainConfig:

@@ -117,6 +117,11 @@ register_family("cyclegan", Family(build=cyclegan.build_cyclegan, step=cyclegan.
                                    sample=translation_sample, stats=cyclegan.CYCLEGAN_STATS,
                                    batches=TranslationBatches, grid=save_translation_grid, evaluate=cycle_metrics))
 
+from .models import wavegan  # noqa: E402
+
+register_family("wavegan", Family(build=wavegan.build_wavegan, step=train_step, sample=generate_samples,
+                                  evaluate=wavegan.wavegan_metrics))
+
 
 def load_generator(path: str, use_ema: bool = True):
     """(G, config, dataset) from a checkpoint file: the EMA weights when the run kept them."""

@@ -171,14 +171,23 @@ def run_eval(args: argparse.Namespace) -> int:
         else:
             samples = load_samples(args.samples)
             size = samples.shape[-1] if samples.ndim == 4 else None
-            data = args.data or SIZE_TO_SPEC.get(size)
+            clips = samples.ndim == 3 and samples.shape[1:] == (1, 256)  # the waves clips' shape
+            data = args.data or ("waves" if clips else SIZE_TO_SPEC.get(size))
             if data is None:
                 raise ValueError(f"{args.samples}: cannot infer the data from samples of shape {samples.shape}; "
-                                 "expected (N, 1, H, W) with H = W in 8, 16, 28, 32, or pass --data "
+                                 "expected (N, 1, H, W) with H = W in 8, 16, 28, 32, waves clips (N, 1, 256), "
+                                 "or pass --data "
                                  f"(an image spec, or toy data: {', '.join(TOY_DATASETS)})")
             source = f"{args.samples} ({len(samples)} samples)"
         seed = 0 if args.seed is None else args.seed
-        if data in TOY_DATASETS:
+        if data == "waves":
+            from ..data import load_dataset
+            from .waves import wave_metrics
+
+            result = wave_metrics(samples, load_dataset("waves", split="test").data)
+            table = "\n".join(f"  {k:<22} {v:.4f}" if isinstance(v, float) else f"  {k:<22} {v}"
+                              for k, v in result.items())
+        elif data in TOY_DATASETS:
             run_seed = _run_seed(args.checkpoint) if args.checkpoint and args.seed is None else seed
             result = toy_metrics(samples, data, seed=run_seed)
             table = format_toy_table(result)
