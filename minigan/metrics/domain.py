@@ -45,6 +45,7 @@ NUM_CLASSES = 10
 RANGE_LIMIT = 1.5  # values beyond ±RANGE_LIMIT are an error: the images are not scaled to [-1, 1]
 CONFIDENCE = 0.9  # a sample is "confidently classified" when its top class probability is at least this
 WEIGHTS_PATH = Path(__file__).with_name("digits_classifier_16.npz")
+HELDOUT_SPECS = ("mnist", "mnist32")  # the image data with a fixed test split (minigan.data.mnist)
 
 
 # ----------------------------------------------------------------------------- the network
@@ -231,18 +232,15 @@ def _real_images(dataset: str | Dataset, real) -> tuple[np.ndarray, str]:
     if isinstance(dataset, Dataset):
         ds = dataset
     elif isinstance(dataset, str):
-        if not (dataset in DIGITS_SIZES or dataset.startswith("mnist:")):
+        if not (dataset in DIGITS_SIZES or dataset in HELDOUT_SPECS or dataset.startswith("mnist:")):
             raise ValueError(f"image_metrics: {dataset!r} is not an image data spec; use one of "
-                             f"{', '.join(DIGITS_SIZES)} or mnist:PATH")
+                             f"{', '.join((*DIGITS_SIZES, *HELDOUT_SPECS))} or mnist:PATH")
         ds = load_dataset(dataset)
     else:
         raise TypeError(f"image_metrics: dataset must be a data spec string or a Dataset, got {type(dataset).__name__}")
     if ds.kind != "image":
         raise ValueError(f"image_metrics: {ds.name!r} is {ds.kind} data, not images")
     return ds.data, ds.name
-
-
-HELDOUT_SPECS = ("mnist", "mnist32")  # the image data with a fixed test split (minigan.data.mnist)
 
 
 def _heldout_images(dataset: str | Dataset, real) -> tuple[np.ndarray | None, str | None]:
