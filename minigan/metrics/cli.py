@@ -44,8 +44,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     source.add_argument("--checkpoint", metavar="FILE", help="a training checkpoint (checkpoint.npz of a run)")
     source.add_argument("--samples", metavar="FILE", help="generated images: an (N, 1, H, W) .npy array in [-1, 1]")
     parser.add_argument("--data", metavar="SPEC", default=None,
-                        help="real data to compare with: digits, digits16, digits28, digits32 or mnist:PATH "
-                             "(default: the run's data, or the digits at the samples' size)")
+                        help="real data to compare with: digits, digits16, digits28, digits32, mnist, mnist32 or "
+                             "mnist:PATH (default: the run's data, or the digits at the samples' size)")
     parser.add_argument("--n", type=int, default=None,
                         help="samples to draw from a checkpoint (default: the run's eval_samples, or 2000)")
     parser.add_argument("--seed", type=int, default=None,
