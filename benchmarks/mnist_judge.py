@@ -1,6 +1,6 @@
 """An independent judge of generated MNIST digits: a PyTorch-trained CNN with a "not a digit" class.
 
-    python benchmarks/mnist_judge.py --checkpoint runs/dcgan/checkpoint.npz [--n 1000]
+    python benchmarks/mnist_judge.py --checkpoint runs/cgan-mnist/checkpoint.npz [--n 1000]
     python benchmarks/mnist_judge.py --samples samples.npy
     python benchmarks/mnist_judge.py --rebuild      # retrain benchmarks/mnist_judge.npz (needs PyTorch)
     python benchmarks/mnist_judge.py --controls     # its figures on real digits and on non-digits
@@ -296,10 +296,13 @@ def main(argv=None) -> int:
         print(json.dumps(controls(Judge()), indent=2))
         return 0
     if args.checkpoint:
-        from minigan.gan import generate_samples, load_generator
+        from minigan.gan import generate_samples, get_family, load_generator
 
         G, config, dataset = load_generator(args.checkpoint)
-        samples = generate_samples(G, args.n, np.random.default_rng(args.seed))
+        conditional = get_family(config.model).conditional  # a cgan: each label in turn, n / 10 of each
+        samples = generate_samples(G, args.n, np.random.default_rng(args.seed),
+                                   num_classes=dataset.num_classes if conditional else None,
+                                   labels=np.arange(args.n) % dataset.num_classes if conditional else None)
     else:
         samples = np.load(args.samples)[: args.n]
     print(json.dumps(Judge().report(samples), indent=2))

@@ -1,9 +1,9 @@
 """The ``minigan`` command line (also ``python -m minigan``).
 
-    minigan train                                   # a DCGAN on the bundled 16×16 digits → runs/dcgan
+    minigan train                                   # a conditional DCGAN on the bundled MNIST → runs/cgan-mnist
     minigan train --model mlp --loss wgan-gp --data ring8 --seed 1
-    minigan train --out runs/dcgan --resume --steps 4000
-    minigan sample --checkpoint runs/dcgan/checkpoint.npz --n 1000 --out samples.npy
+    minigan train --out runs/cgan-mnist --resume --steps 8000
+    minigan sample --checkpoint runs/cgan-mnist/checkpoint.npz --n 1000 --labels 7 --out sevens.npy
     minigan lesson | check | eval ...               # provided by the lessons, grading and metrics
 """
 
@@ -125,12 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser(
-        "train", help="train a GAN (with no options: a DCGAN on the bundled digits)",
+        "train", help="train a GAN (with no options: a conditional DCGAN on the bundled MNIST digits)",
         description="Train a GAN. Every option has a default chosen for the data (see "
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
     train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating (lsgan for cyclegan)")
-    train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
+    train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: mnist; "
+                       "with no --model either, the main job: --model cgan --data mnist)")
     train.add_argument("--steps", type=_POSITIVE, help="generator updates")
     train.add_argument("--batch-size", type=_AT_LEAST_2)
     train.add_argument("--lr-g", type=_RATE, help="generator learning rate")
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_COUNT, help="default: 0")
     train.add_argument("--device", choices=("cpu", "cuda"),
                        help="default: cuda under MINIGAN_BACKEND=cupy, else cpu")
-    train.add_argument("--out", help="run directory (default: runs/<model>-<data>..., runs/dcgan for the default)")
+    train.add_argument("--out", help="run directory (default: runs/<model>-<data>...)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.add_argument("--sample-every", type=_POSITIVE, help="write samples.png every N steps")
     train.add_argument("--checkpoint-every", type=_POSITIVE, help="write checkpoint.npz every N steps")
@@ -186,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _default_out(config) -> str:
-    """runs/dcgan for the default run; otherwise runs/<model>[-<data>][-<loss>][-seed<S>]."""
+    """runs/<model>[-<data>][-<loss>][-seed<S>] (runs/cgan-mnist for the main job); digits16 is not named."""
     name = config.model
     if config.data != "digits16":
         name += "-" + config.data.split(":")[0]
@@ -316,7 +317,7 @@ def _train(args, program: bool) -> int:
     from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
-    config = default_config(**{"data": "digits16", **given})  # loss: the family's default
+    config = default_config(**given)  # no --model and --data: the main job; loss: the family's default
     if 0 < config.eval_samples < 4:
         raise CommandError(f"--eval-samples must be 0 (no metrics) or at least 4, got {config.eval_samples}")
     out = args.out or _default_out(config)

@@ -340,7 +340,10 @@ def test_linear_learning_rate_decay():
 
 
 def test_paper_defaults():
-    dcgan = default_config()
+    main = default_config()  # the main job (config.MAIN_JOB)
+    assert (main.model, main.data, main.loss) == ("cgan", "mnist", "nonsaturating")
+    assert default_config(model="dcgan").data == "mnist" and default_config(data="mnist").model == "dcgan"
+    dcgan = default_config(data="digits16")
     assert (dcgan.model, dcgan.data, dcgan.loss, dcgan.nz) == ("dcgan", "digits16", "nonsaturating", 100)
     assert (dcgan.lr_g, dcgan.lr_d, dcgan.betas_g, dcgan.betas_d) == (2e-4, 2e-4, (0.5, 0.999), (0.5, 0.999))
     gp = default_config(data="digits16", loss="wgan-gp")  # the 2-D mixtures have tuned settings (TUNED)

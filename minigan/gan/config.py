@@ -17,8 +17,8 @@ from .. import backend
 from ..data import DIGITS_SIZES, TOY_DATASETS, TRANSLATION_TASKS, dataset_names
 from .losses import LOSSES, PROBABILITY_LOSSES
 
-__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "TASK_MODELS", "TRANSLATION_DEFAULTS", "TUNED", "WARMUP_CRITIC_UPDATES",
-           "WAVE_DEFAULTS", "TrainConfig", "check_config", "default_config"]
+__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MAIN_JOB", "TASK_MODELS", "TRANSLATION_DEFAULTS", "TUNED",
+           "WARMUP_CRITIC_UPDATES", "WAVE_DEFAULTS", "TrainConfig", "check_config", "default_config"]
 
 
 @dataclasses.dataclass
@@ -123,9 +123,9 @@ LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
 #     on none of noise, blobs, shuffled digits or an untrained G's output), 1,000 samples of these defaults are
 #     confident at 0.41 / 0.64 / 0.65 of the real digits' rate after 1,000 / 4,000 / 6,000 steps (all ten
 #     digits; few 1s, 4s, 5s and 8s). Width 64 for 3,000 steps (the same CPU time, 302 s):
-#     0.42 / 0.55 / 0.62 at 1,000 / 2,000 / 3,000 steps; without instance noise 0.39 / 0.49 / 0.53. These
-#     settings fall short of real digits (a ratio of 0.8 was the bar for making mnist the default), so the
-#     default run stays on digits16.
+#     0.42 / 0.55 / 0.62 at 1,000 / 2,000 / 3,000 steps; without instance noise 0.39 / 0.49 / 0.53. The
+#     unconditional model falls short of real digits (a ratio of 0.8 is the bar for the main job); the
+#     conditional one with the same settings clears it (MAIN_JOB below).
 DATA_DEFAULTS: dict[str, dict[str, Any]] = {
     "gauss1d": dict(model="mlp", steps=3000, batch_size=256, nz=4, width=64, depth=3, lr_g=1e-4, lr_d=4e-4,
                     ema=True, sample_every=1000, checkpoint_every=1000),
@@ -158,6 +158,14 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
     ("ring8", "wgan-gp"): _WGAN_GP_TOY,
     ("grid25", "wgan-gp"): _WGAN_GP_TOY,
 }
+# The main job, `minigan train` with no options (default_config() with neither data nor model): the
+# class-conditional DCGAN (Mirza & Osindero 2014: G and D see the label's embedding) on the bundled 28×28
+# MNIST digits, with the mnist settings above (6,000 steps at batch 32). Measured with seed 0: 301 s of CPU
+# time; benchmarks/mnist_judge.py on 1,000 samples, 100 of each label, is confident on 84.3% of them against
+# 93.0% of the real held-out test digits, a ratio of 0.91, every digit 66–97 times, and reads the label asked
+# for in 89.1%. The same model for 3,000 steps (170 s): 0.77, label read in 80.9%. The unconditional DCGAN
+# on the same data and budget stays at 0.65 (above). `--data digits16` keeps the former main job's settings.
+MAIN_JOB: dict[str, str] = dict(model="cgan", data="mnist")
 
 
 # The image-to-image families, per model (the data set is their task), applied like DATA_DEFAULTS. The papers
@@ -193,13 +201,16 @@ WAVE_DEFAULTS: dict[str, Any] = dict(model="wavegan", loss="wgan-gp", steps=2000
                                      checkpoint_every=500, log_every=50, eval_samples=1000)
 
 
-def default_config(model: str | None = None, loss: str | None = None, data: str = "digits16",
+def default_config(model: str | None = None, loss: str | None = None, data: str | None = None,
                    **overrides: Any) -> TrainConfig:
     """A ``TrainConfig`` for ``data`` and ``loss`` with the defaults above; ``overrides`` that are not None win.
 
+    ``data`` None is the main job's data (:data:`MAIN_JOB`), and with ``model`` None too its model;
     ``model`` None picks "dcgan" for images, "mlp" for toy data and the task's family for a translation task;
     ``loss`` None picks the family's (nonsaturating, or lsgan for CycleGAN).
     """
+    if data is None:
+        data, model = MAIN_JOB["data"], model or MAIN_JOB["model"]
     if data in TRANSLATION_TASKS:
         model = model or TASK_MODELS[data]
         if model not in TRANSLATION_DEFAULTS:
