@@ -1,6 +1,6 @@
 """``minigan eval``: sample-quality metrics of a run or of saved samples, printed as a table and optionally as JSON.
 
-    minigan eval --checkpoint runs/dcgan/checkpoint.npz [--n 2000] [--seed 0] [--json metrics.json]
+    minigan eval --checkpoint runs/cgan-mnist/checkpoint.npz [--n 2000] [--seed 0] [--json metrics.json]
     minigan eval --samples samples.npy [--data digits16] [--json metrics.json]
 
 Images get the digit-feature metrics (FID, KID, IS, precision / recall on minigan's digits CNN); toy
