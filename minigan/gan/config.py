@@ -76,6 +76,7 @@ class TrainConfig:
     cycle_lambda: float = 10.0        # cyclegan: weight λ_cyc of the cycle loss
     identity_lambda: float = 5.0      # cyclegan: weight of the identity loss (0.5 λ_cyc)
     pool_size: int = 50               # cyclegan: generated images each discriminator's history pool keeps
+    downsamplings: int = 2            # cyclegan: stride-2 convolutions of each ResNet generator (the paper: 2)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
