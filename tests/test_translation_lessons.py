@@ -33,6 +33,6 @@ def test_lesson27_srgan(tmp_path):
 def test_lesson28_cyclegan(tmp_path):
     r = _run(28, tmp_path)
     plain, cyc = r["no cycle loss"], r["cycle loss"]
-    assert plain["mnist_fraction"] > 0.5 and plain["a2b_accuracy"] < 0.5
-    assert cyc["a2b_accuracy"] >= plain["a2b_accuracy"] + 0.25 and cyc["b2a_accuracy"] >= plain["b2a_accuracy"] + 0.25
+    assert plain["mnist_fraction"] > 0.5 and plain["a2b_accuracy"] < 0.4
     assert cyc["cycle_l1_a"] <= 0.5 * plain["cycle_l1_a"]
+    assert cyc["round_trip_accuracy"] >= 0.7 and plain["round_trip_accuracy"] < 0.5 * cyc["round_trip_accuracy"]
