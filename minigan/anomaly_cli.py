@@ -3,10 +3,10 @@
     minigan train --data mnist --exclude-class 3 --out runs/no3
     minigan anomaly --checkpoint runs/no3/checkpoint.npz --input x.npy --out scores.npy
 
-The score is f-AnoGAN's (Schlegl et al. 2019): the image and discriminator-feature residuals of x against
-G(E(x)), higher = more anomalous. The encoder E is trained once per checkpoint, on the run's own training
-data (its excluded class left out), and kept beside the checkpoint in ``anomaly_encoder.npz``; a later call
-with the same checkpoint and settings reuses it.
+The score (``minigan.gan.anomaly``): the f-AnoGAN residual of x against G(E(x)) and D's loss for calling x
+real, each standardised on normal data, summed; higher = more anomalous. The encoder E and that calibration
+are made once per checkpoint, on the run's own training data (its excluded class left out), and kept beside
+the checkpoint in ``anomaly_encoder.npz``; a later call with the same checkpoint and settings reuses them.
 """
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ def _steps(text: str) -> int:
 
 
 def load_detector(checkpoint: str, encoder_steps: int = 1000, progress=print):
-    """(G, D, E, config, dataset) for a training checkpoint: the EMA generator when kept, D, and the encoder
-    (read from ``anomaly_encoder.npz`` beside the checkpoint, or trained and written there)."""
+    """(detector, config, dataset) for a training checkpoint: a :class:`~minigan.gan.anomaly.Detector` of the
+    EMA generator when kept, D, and the encoder with its calibration (read from ``anomaly_encoder.npz`` beside
+    the checkpoint, or made and written there)."""
     from . import io
     from .data import load_dataset
     from .gan import TrainConfig, get_family
-    from .gan.anomaly import Encoder, train_encoder, without_class
+    from .gan.anomaly import Detector, Encoder, fit_detector, without_class
 
     if not os.path.isfile(checkpoint):
         raise ValueError(f"no such checkpoint: {checkpoint}")
@@ -71,22 +72,23 @@ def load_detector(checkpoint: str, encoder_steps: int = 1000, progress=print):
     cached = io.load(path) if os.path.isfile(path) else None
     if isinstance(cached, dict) and cached.get("key") == key:
         E.load_state_dict(cached["E"])
+        detector = Detector(G, D, E, tuple(float(v) for v in cached["stats"]))
     else:
         progress(f"training the encoder ({encoder_steps} steps, G and D frozen) on the {len(dataset)} training "
                  f"images of {checkpoint}; it is kept in {path}")
-        E = train_encoder(G, D, dataset.data, steps=encoder_steps, seed=config.seed)
-        io.save({"E": E.state_dict(), "key": key}, path)
-    return G, D, E, config, dataset
+        detector = fit_detector(G, D, dataset.data, encoder_steps=encoder_steps, seed=config.seed)
+        io.save({"E": detector.E.state_dict(), "stats": list(detector.stats), "key": key}, path)
+    return detector, config, dataset
 
 
 def main_anomaly(argv: list[str] | None = None) -> int:
     """Entry point of ``minigan anomaly``; 0 ok, 2 bad input (one line, no traceback)."""
-    from .gan.anomaly import anomaly_scores
     from .gan.translation import check_inputs
 
     parser = _Parser(prog="minigan anomaly",
                      description="Score images by how anomalous a GAN trained on normal data finds them "
-                                 "(f-AnoGAN: image + discriminator-feature residual; higher = more anomalous).")
+                                 "(the f-AnoGAN residual plus D's loss for calling x real, each standardised "
+                                 "on normal data; higher = more anomalous).")
     parser.add_argument("--checkpoint", required=True, help="checkpoint.npz of a dcgan or mlp run "
                                                             "(typically trained with --exclude-class K)")
     parser.add_argument("--input", required=True, help="an (N, C, H, W) .npy array in [-1, 1], the data's shape")
@@ -118,8 +120,8 @@ def main_anomaly(argv: list[str] | None = None) -> int:
         data = TrainConfig.from_json(state["config"]).data
         shape = load_dataset(data).shape
         x = check_inputs(x, shape, f"--input {args.input} (the checkpoint's data {data})")
-        G, D, E, config, _ = load_detector(args.checkpoint, args.encoder_steps)
-        scores = anomaly_scores(G, D, E, x)
+        detector, config, _ = load_detector(args.checkpoint, args.encoder_steps)
+        scores = detector.score(x)
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "wb") as f:
             np.save(f, scores)

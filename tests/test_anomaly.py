@@ -9,7 +9,15 @@ import minigan as mg
 from minigan import cli, io
 from minigan.data import Dataset, load_dataset
 from minigan.gan import Trainer, default_config
-from minigan.gan.anomaly import Encoder, anomaly_scores, discriminator_features, train_encoder, without_class
+from minigan.gan.anomaly import (
+    Encoder,
+    anomaly_scores,
+    discriminator_features,
+    fit_detector,
+    score_terms,
+    train_encoder,
+    without_class,
+)
 from minigan.metrics import auroc
 from minigan.metrics.roc import midranks
 
@@ -154,6 +162,20 @@ def test_the_score_ranks_what_the_generator_cannot_draw_higher():
     strokes[:, :, 2:6, 3:5] = 1.0  # a bright bar
     scores = anomaly_scores(trainer.G, trainer.D, E, np.concatenate([normal, strokes]))
     assert auroc(np.r_[np.zeros(50), np.ones(50)], scores) > 0.95
+
+
+def test_the_calibrated_score_standardises_both_terms_on_normal_data():
+    trainer, blank = _blank_vs_noise_run()
+    detector = fit_detector(trainer.G, trainer.D, blank, encoder_steps=60, calibration_images=128)
+    calibration = blank[::2]  # the images calibrate() saw: every len // 128 = 2nd
+    r, d = score_terms(trainer.G, trainer.D, detector.E, calibration)
+    np.testing.assert_allclose(detector.stats, (r.mean(), r.std(), d.mean(), d.std()), rtol=1e-10)
+    a = detector.score(calibration)
+    np.testing.assert_allclose(a, (r - r.mean()) / r.std() + (d - d.mean()) / d.std(), rtol=1e-9, atol=1e-9)
+    assert abs(a.mean()) < 1e-9
+    strokes = blank[:50].copy()
+    strokes[:, :, 2:6, 3:5] = 1.0
+    assert auroc(np.r_[np.zeros(50), np.ones(50)], detector.score(np.concatenate([blank[:50], strokes]))) > 0.95
 
 
 # ----------------------------------------------------------------------------- minigan anomaly

@@ -1,27 +1,33 @@
-"""Anomaly detection with a trained GAN: the encoder-based score of f-AnoGAN (Schlegl et al. 2019).
+"""Anomaly detection with a trained GAN: an f-AnoGAN encoder (Schlegl et al. 2019) and a two-term score.
 
 A GAN trained only on *normal* data (``minigan train --exclude-class K`` leaves class K out) has a
-generator that can only draw normal images. An image it cannot reproduce is anomalous. AnoGAN (Schlegl
-et al. 2017) finds the closest generated image by a search in latent space, hundreds of gradient steps
-per image; f-AnoGAN trains an encoder E : x ↦ z once, with G and D frozen, so that scoring is one pass.
+generator that can only draw normal images and a discriminator that has only seen normal real images.
+AnoGAN (Schlegl et al. 2017) scores an image by searching the latent space for the closest generated
+image (hundreds of gradient steps per image); f-AnoGAN trains an encoder E : x ↦ z once, with G and D
+frozen, so that scoring is one pass. The encoder is trained on the normal training images x ("izi_f"):
 
-The encoder (the paper's "izi_f" training, on the normal training images x):
+    R(x) = (1/n) ‖x − G(E(x))‖²  +  κ (1/n_f) ‖f(x) − f(G(E(x)))‖²,      L(E) = mean of R over a batch,
 
-    L(E) = (1/n)   ‖x − G(E(x))‖²                     (image residual, n = C·H·W pixels)
-         + κ (1/n_f) ‖f(x) − f(G(E(x)))‖²               (feature residual, n_f features)
+with n = C·H·W pixels, f the discriminator's last hidden layer (n_f features, eval mode) and κ = 1 as in
+the paper (``KAPPA``). R alone is f-AnoGAN's score. Beside it, the discrimination term of AnoGAN and of
+Zenati et al. (2018), in its cross-entropy form,
 
-where f is the discriminator's last hidden layer (its features before the final score), in eval mode.
-The anomaly score of an image is the same quantity,
+    S(x) = −log σ(D(x)) = softplus(−D(x)),
 
-    A(x) = (1/n) ‖x − G(E(x))‖² + κ (1/n_f) ‖f(x) − f(G(E(x)))‖²,
+D's loss for calling x real. The score adds the two after putting them on one scale, each standardised
+by its mean and standard deviation over the normal training images (:func:`calibrate`):
 
-higher = more anomalous. κ = 1 as in the paper (``KAPPA``): both terms are means of squares, of
-pixels in [−1, 1] and of D's features, and are of a similar size for these models.
+    A(x) = (R(x) − μ_R) / σ_R  +  (S(x) − μ_S) / σ_S,      higher = more anomalous.
 
-Why this and not AnoGAN's latent search: on two CPU cores the search (500 Adam steps of G and D per
-image in the paper) costs minutes per hundred images for each of ten models, while the encoder trains
-in seconds and then scores a thousand images in one pass. The encoder's cost is paid once per
-checkpoint; ``minigan anomaly`` keeps it in ``anomaly_encoder.npz`` beside the checkpoint.
+This is AnoGAN's weighted sum (1 − λ) R + λ S up to scale and shift, with λ / (1 − λ) = σ_R / σ_S fixed by
+normal data alone (no anomalies are needed to choose it). Why both terms: the residual misses anomalies G
+can nearly reproduce — a held-out 1 is a thin stroke, close in pixels to a thin 7 — while D, which never saw
+a real 1, scores it as unlike its real data; D alone in turn swings with the state of the game.
+
+Why an encoder and not AnoGAN's latent search: on two CPU cores the search (500 Adam steps of G and D per
+image in the paper) costs minutes per hundred images for each model, while the encoder trains in a few
+hundred steps and then scores a thousand images in one pass. ``minigan anomaly`` keeps the encoder and the
+calibration in ``anomaly_encoder.npz`` beside the checkpoint.
 
 :func:`without_class` is the data side of ``--exclude-class``: the labelled data set minus one class.
 """
@@ -37,7 +43,8 @@ from ..autograd import Tensor, no_grad
 from ..backend import manual_seed
 from ..data import Dataset
 
-__all__ = ["KAPPA", "Encoder", "anomaly_scores", "discriminator_features", "train_encoder", "without_class"]
+__all__ = ["KAPPA", "Detector", "Encoder", "anomaly_scores", "calibrate", "discriminator_features", "fit_detector",
+           "score_terms", "train_encoder", "without_class"]
 
 KAPPA = 1.0  # weight κ of the feature residual (Schlegl et al. 2019)
 
@@ -92,6 +99,66 @@ def discriminator_features(D, x: Tensor) -> Tensor:
     return h.reshape(h.shape[0], -1)
 
 
+def score_terms(G, D, E, images, kappa: float = KAPPA, batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """The two terms of the score for each of ``images`` (N, C, H, W), as float64 NumPy arrays (N,):
+    R(x), the f-AnoGAN residual, and S(x) = softplus(−D(x)) = −log σ(D(x)), D's loss for calling x real."""
+    images = np.asarray(backend.to_numpy(images), dtype=np.float32)
+    device = next(G.parameters()).device
+    xp = backend.xp_for(device)
+    modes = G.training, D.training, E.training
+    G.eval(), D.eval(), E.eval()
+    residual, discrimination = [], []
+    try:
+        with no_grad():
+            for start in range(0, len(images), batch):
+                x = Tensor(xp.asarray(images[start:start + batch]))
+                residual.append(backend.to_numpy(_residuals(G, D, E, x, kappa).data).astype(np.float64))
+                logits = backend.to_numpy(D(x).data).astype(np.float64)
+                discrimination.append(np.logaddexp(0.0, -logits))
+    finally:
+        G.train(modes[0]), D.train(modes[1]), E.train(modes[2])
+    if not residual:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(residual), np.concatenate(discrimination)
+
+
+@dataclasses.dataclass
+class Detector:
+    """G, D, the encoder E and the statistics of both terms on the normal training images; ``score(images)``.
+
+    ``stats`` = (mean R, std R, mean S, std S) over normal images; see the module docstring."""
+
+    G: nn.Module
+    D: nn.Module
+    E: Encoder
+    stats: tuple[float, float, float, float]
+    kappa: float = KAPPA
+
+    def score(self, images) -> np.ndarray:
+        """A(x) = (R(x) − μ_R)/σ_R + (S(x) − μ_S)/σ_S per image, float64 (N,); higher = more anomalous."""
+        r, d = score_terms(self.G, self.D, self.E, images, self.kappa)
+        mr, sr, md, sd = self.stats
+        return (r - mr) / sr + (d - md) / sd
+
+
+def calibrate(G, D, E, images, kappa: float = KAPPA) -> tuple[float, float, float, float]:
+    """(μ_R, σ_R, μ_S, σ_S): the means and standard deviations of both terms over normal ``images``."""
+    r, d = score_terms(G, D, E, images, kappa)
+    if len(r) < 2:
+        raise ValueError(f"calibrate: needs at least 2 normal images, got {len(r)}")
+    return float(r.mean()), max(float(r.std()), 1e-12), float(d.mean()), max(float(d.std()), 1e-12)
+
+
+def fit_detector(G, D, images, encoder_steps: int = 1000, seed: int = 0, calibration_images: int = 1500,
+                 kappa: float = KAPPA) -> Detector:
+    """Train the encoder on normal ``images`` (G and D frozen) and calibrate both terms on up to
+    ``calibration_images`` of them (evenly spaced, so the same images every time)."""
+    images = np.asarray(backend.to_numpy(images), dtype=np.float32)
+    E = train_encoder(G, D, images, steps=encoder_steps, seed=seed, kappa=kappa)
+    every = max(1, len(images) // calibration_images)
+    return Detector(G, D, E, calibrate(G, D, E, images[::every], kappa), kappa)
+
+
 def _residuals(G, D, E, x: Tensor, kappa: float):
     """Per image: (1/n)‖x − G(E(x))‖² + κ (1/n_f)‖f(x) − f(G(E(x)))‖², shape (N,)."""
     x_hat = G(E(x))
@@ -139,19 +206,9 @@ def train_encoder(G, D, images, steps: int = 1000, batch_size: int = 64, lr: flo
     return E
 
 
-def anomaly_scores(G, D, E, images, kappa: float = KAPPA, batch: int = 500) -> np.ndarray:
-    """A(x) for each of ``images`` (N, C, H, W) as a float64 NumPy array (N,); higher = more anomalous."""
-    images = np.asarray(backend.to_numpy(images), dtype=np.float32)
-    device = next(G.parameters()).device
-    xp = backend.xp_for(device)
-    modes = G.training, D.training, E.training
-    G.eval(), D.eval(), E.eval()
-    out = []
-    try:
-        with no_grad():
-            for start in range(0, len(images), batch):
-                x = Tensor(xp.asarray(images[start:start + batch]))
-                out.append(backend.to_numpy(_residuals(G, D, E, x, kappa).data).astype(np.float64))
-    finally:
-        G.train(modes[0]), D.train(modes[1]), E.train(modes[2])
-    return np.concatenate(out) if out else np.zeros(0)
+def anomaly_scores(G, D, E, images, stats=None, kappa: float = KAPPA) -> np.ndarray:
+    """A(x) for each of ``images`` (N, C, H, W), float64 (N,), higher = more anomalous: the calibrated sum
+    of :class:`Detector` when ``stats`` (from :func:`calibrate`) is given, else the f-AnoGAN residual R(x)."""
+    if stats is not None:
+        return Detector(G, D, E, tuple(stats), kappa).score(images)
+    return score_terms(G, D, E, images, kappa)[0]
