@@ -74,8 +74,10 @@ def train_classifier(images, labels, num_classes: int = 10, steps: int = 600, ba
     model = SmallCNN(x.shape[1:], num_classes, width)
     opt = optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng([seed, 11])
+    xp = backend.xp_for(next(model.parameters()).device)
+    x, y = xp.asarray(x), xp.asarray(y)  # on the model's device
     for _ in range(steps):
-        idx = rng.integers(0, len(x), size=min(batch_size, len(x)))
+        idx = xp.asarray(rng.integers(0, len(x), size=min(batch_size, len(x))))
         loss = F.cross_entropy(model(Tensor(x[idx])), y[idx])
         opt.zero_grad()
         loss.backward()
@@ -86,10 +88,11 @@ def train_classifier(images, labels, num_classes: int = 10, steps: int = 600, ba
 def accuracy(model, images, labels, batch: int = 500) -> float:
     """The fraction of ``images`` whose arg-max logit under ``model`` is their label."""
     x, y = _images_and_labels(images, labels, "accuracy")
+    xp = backend.xp_for(next(model.parameters()).device)
     correct = 0
     with no_grad():
         for start in range(0, len(x), batch):
-            logits = model(Tensor(x[start:start + batch])).numpy()
+            logits = model(Tensor(xp.asarray(x[start:start + batch]))).numpy()
             correct += int((logits.argmax(axis=1) == y[start:start + batch]).sum())
     return correct / len(x)
 
