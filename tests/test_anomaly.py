@@ -80,6 +80,8 @@ def test_without_class_drops_one_class_and_keeps_the_class_count():
         without_class(ds, 10)
     with pytest.raises(ValueError, match="no class labels"):
         without_class(load_dataset("ring8"), 0)
+    with pytest.raises(ValueError, match="translation task"):
+        without_class(load_dataset("edges2mnist"), 0)
 
 
 def test_cli_exclude_class_errors_exit_2(tmp_path, capsys):

@@ -53,6 +53,9 @@ def without_class(dataset: Dataset, k: int) -> Dataset:
     """``dataset`` without the images of class ``k`` (ValueError for unlabelled data or k out of range).
 
     ``num_classes`` is kept, so a conditional model still has an embedding row for every class."""
+    if dataset.kind == "translation":
+        raise ValueError(f"--exclude-class leaves a class out of one data set; {dataset.name!r} is a translation "
+                         "task (pairs of images), which it would unpair")
     if dataset.labels is None or dataset.num_classes is None:
         raise ValueError(f"--exclude-class needs labelled data; {dataset.name!r} has no class labels")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < dataset.num_classes:
