@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -46,8 +47,7 @@ from minigan.gan.anomaly import fit_detector, score_terms
 from minigan.metrics import auroc
 from minigan.metrics.roc import midranks
 
-WORKERS = int(os.environ.get("MINIGAN_LESSON_WORKERS", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                             else os.cpu_count() or 1))  # models trained at once
+WORKERS = int(os.environ.get("MINIGAN_LESSON_WORKERS", "1"))  # models trained at once (separate processes)
 
 # %% [markdown]
 # ## 1. One model per held-out digit
@@ -56,8 +56,9 @@ WORKERS = int(os.environ.get("MINIGAN_LESSON_WORKERS", len(os.sched_getaffinity(
 # annealed, learning rates decayed) for a short run (400 steps, about a minute of CPU); then the encoder
 # (two stride-2 convolutions and a linear map to z) is trained for 150 steps and both terms are
 # calibrated on the normal training digits. Nothing of digit K is seen by either network. The ten runs
-# are independent and seeded, so they train side by side, one per core (`MINIGAN_LESSON_WORKERS`
-# sets how many at once); each gives the same numbers in any process.
+# are independent and seeded: `MINIGAN_LESSON_WORKERS=N python lessons/23_anomaly_detection.py` trains
+# N of them at once in forked processes (from a fresh interpreter: a process that has already started
+# OpenMP threads cannot fork safely), with the same numbers as one after the other.
 
 
 # %%
@@ -118,7 +119,7 @@ def main(quick: bool = False, out_dir=None) -> dict:
     section(f"{len(digits)} models (DCGAN {steps} steps, encoder {encoder_steps} steps), {WORKERS} at a time")
     jobs = [(k, steps, encoder_steps) for k in digits]
     if WORKERS > 1:  # the runs are independent and seeded: the same numbers whichever process trains them
-        with ProcessPoolExecutor(max_workers=min(WORKERS, len(digits))) as pool:
+        with ProcessPoolExecutor(max_workers=min(WORKERS, len(digits)), mp_context=get_context("fork")) as pool:
             runs = {r["digit"]: r for r in pool.map(_detect, jobs)}
     else:
         runs = {k: _detect(job) for k, job in zip(digits, jobs)}
