@@ -207,7 +207,7 @@ def main(quick: bool = False, out_dir=None) -> dict:
 # with 5/8, 9 and 3/6. Over the ten digits the residual's AUROC follows the ink's (rank correlation 0.89):
 # what the pixel residual detects is largely *how much ink is missing*. Training longer does not settle
 # it: with 800 DCGAN steps (same encoder) the AUROCs were 0.720 / 0.521 / 0.880 / 0.565 / 0.791 / 0.746 /
-# 0.838 / 0.838 / 0.690 / 0.460 — again three of ten at 0.8 (2, 6, 7), a held-out 7 now found (S 0.889)
+# 0.876 / 0.838 / 0.690 / 0.460 — again three of ten at 0.8 (2, 6, 7), a held-out 7 now found (S 0.889)
 # and a held-out 0 lost (S 0.263). The residual moves little between the two runs; D's loss swings with
 # the state of the game, which is why it helps some digits in one run and hurts them in the next.
 
