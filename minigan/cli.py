@@ -28,6 +28,8 @@ HOOKS = {
     "eval": ("minigan.translate_cli", "main_eval",
              "compute sample-quality metrics (a translation task's metrics) of a checkpoint or saved samples"),
     "translate": ("minigan.translate_cli", "main_translate", "apply a trained image-to-image generator to images"),
+    "anomaly": ("minigan.anomaly_cli", "main_anomaly",
+                "score images by how anomalous a GAN trained with --exclude-class finds them"),
 }
 
 FILE_NOTES = {
@@ -157,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--delta", type=float, help="--dp δ of the (ε, δ) guarantee (default 1e-5)")
     train.add_argument("--target-epsilon", type=float, metavar="EPS",
                        help="--dp: solve σ so that the run ends at this ε (instead of --noise-multiplier)")
+    train.add_argument("--exclude-class", type=_COUNT, metavar="K",
+                       help="leave class K out of the training data (for minigan anomaly); labelled data only")
     train.add_argument("--seed", type=_COUNT, help="default: 0")
     train.add_argument("--device", choices=("cpu", "cuda"),
                        help="default: cuda under MINIGAN_BACKEND=cupy, else cpu")
@@ -196,6 +200,8 @@ def _default_out(config) -> str:
         name += f"-unrolled{config.unrolled_steps}"
     if config.dp:
         name += "-dp"
+    if config.exclude_class is not None:
+        name += f"-no{config.exclude_class}"
     if config.seed != 0:
         name += f"-seed{config.seed}"
     return os.path.join("runs", name)
@@ -203,7 +209,7 @@ def _default_out(config) -> str:
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
                    "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps", "d_norm",
-                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
+                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon", "exclude_class")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 

@@ -196,6 +196,7 @@ def test_lesson_quick(number, tmp_path):
 def test_every_lesson_is_checked():
     numbers = {lesson.number for lesson in lessons_cli.list_lessons()}
     assert numbers >= set(CHECKS) | {11, 12, 13, 19}  # 11–13 and 19 are checked in test_lessons_models.py
+    assert {23, 24} <= numbers  # checked in test_anomaly_lessons.py
     assert set(range(1, 21)) <= numbers
 
 

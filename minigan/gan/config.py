@@ -61,6 +61,7 @@ class TrainConfig:
     max_grad_norm: float = 1.0        # C: each example's gradient is clipped to this norm
     delta: float = 1e-5               # δ of the (ε, δ) guarantee
     target_epsilon: float | None = None  # if set, σ is solved so that the run ends at this ε
+    exclude_class: int | None = None  # anomaly detection (gan/anomaly.py): this class is left out of the training data
     seed: int = 0
     device: str = dataclasses.field(default_factory=backend.default_device)  # cpu | cuda; MINIGAN_BACKEND's
     log_every: int = 50
