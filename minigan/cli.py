@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GAN. Every option has a default chosen for the data (see "
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
-    train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating")
+    train.add_argument("--loss", choices=LOSSES, help="default: the model's own (sagan: hinge, ...), else nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
     train.add_argument("--steps", type=int, help="generator updates")
     train.add_argument("--batch-size", type=int)
@@ -121,7 +121,7 @@ def _train(args) -> int:
     from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
-    config = default_config(**{"loss": "nonsaturating", "data": "digits16", **given})
+    config = default_config(**{"data": "digits16", **given})  # the loss: the model's own, else nonsaturating
     out = args.out or _default_out(config)
     progress = not args.quiet
     if args.resume:

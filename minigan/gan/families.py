@@ -23,7 +23,7 @@ from typing import Any
 from .. import io
 from ..data import Dataset, load_dataset
 from .config import TrainConfig
-from .models import build_models
+from .models import biggan, build_models, sagan
 from .sampling import generate_samples
 from .step import STATS, train_step
 
@@ -78,6 +78,10 @@ register_family("mlp", Family(build=build_basic_models, step=train_step, sample=
 register_family("dcgan", Family(build=build_basic_models, step=train_step, sample=generate_samples))
 register_family("cgan", Family(build=build_basic_models, step=train_step, sample=generate_samples,
                                conditional=True))
+register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=generate_samples,
+                                stats=sagan.SAGAN_STATS))
+register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
+                                 conditional=True, stats=biggan.BIGGAN_STATS))
 
 
 def load_generator(path: str, use_ema: bool = True):
