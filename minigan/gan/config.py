@@ -16,8 +16,8 @@ from typing import Any
 from ..data import DIGITS_SIZES, TOY_DATASETS, dataset_names
 from .losses import LOSSES, PROBABILITY_LOSSES
 
-__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MODEL_DEFAULTS", "TUNED", "WARMUP_CRITIC_UPDATES", "TrainConfig", "check_config",
-           "default_config"]
+__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MODEL_DEFAULTS", "TUNED", "WARMUP_CRITIC_UPDATES", "TrainConfig",
+           "check_config", "default_config"]
 
 
 @dataclasses.dataclass
@@ -61,7 +61,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     eval_samples: int = 2000          # samples behind metrics.json; 0 = no metrics
     # the high-fidelity families (minigan/gan/models/sagan.py, biggan.py, progan.py, stylegan.py)
-    ortho_beta: float = 0.0           # BigGAN's orthogonal regularisation β‖WᵀW ⊙ (1 − I)‖²_F on G; 0 = off
+    ortho_beta: float = 0.0           # BigGAN's orthogonal regularisation β‖WWᵀ ⊙ (1 − I)‖²_F on G; 0 = off
     phase_steps: int = 0              # ProGAN: steps of each fade-in and of each stabilisation phase
     drift: float = 0.0                # ProGAN: ε E[D(x)²], keeps the critic's scores near 0
     style_mixing: float = 0.0         # StyleGAN: probability that a fake batch mixes two styles
@@ -141,15 +141,23 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 #     D smooth already).
 #   biggan (Brock et al. 2019): hinge loss, Adam β (0, 0.999), orthogonal regularisation β 1e-4, EMA of G,
 #     spectral norm in G and D — as the paper. Their 128×128 rates are lr_G 5e-5, lr_D 2e-4 with 2 D steps per
-#     G step; here one D step and SAGAN's rates (the same 4:1 ratio, twice as fast) to fit 4,000 steps at batch
-#     32 (paper 2,048); EMA decay 0.999 (paper 0.9999, started after 20k steps: too long a memory here).
+#     G step; here one D step and SAGAN's rates (the same 4:1 ratio, twice as fast) to fit 2,000 steps at batch
+#     32 (paper 2,048; the class labels make the task easier than SAGAN's); EMA decay 0.999 (paper 0.9999,
+#     started after 20k steps: too long a memory here).
+#   progan (Karras et al. 2018): WGAN-GP λ 10 with drift ε 1e-3, one critic step, Adam lr 1e-3 β (0, 0.99), EMA
+#     0.999, equalized LR, pixel norm, minibatch stddev — as the paper. To fit the CPU: phases of 200 steps at
+#     batch 32 (the paper's last 800k images each; 4→32 is 7 phases, 1,400 steps), channels 32-32-16-8 at
+#     4-8-16-32 (paper 512 up to 32×32), nz 128 (paper 512).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "sagan": dict(loss="hinge", lr_g=1e-4, lr_d=4e-4, betas_g=(0.0, 0.9), betas_d=(0.0, 0.9), n_critic=1, nz=128,
                   width=32, batch_size=32, steps=4000, instance_noise=0.0, spectral_norm=True,
                   sample_every=500, checkpoint_every=500),
     "biggan": dict(loss="hinge", lr_g=1e-4, lr_d=4e-4, betas_g=(0.0, 0.999), betas_d=(0.0, 0.999), n_critic=1,
-                   nz=128, width=32, batch_size=32, steps=4000, instance_noise=0.0, spectral_norm=True,
+                   nz=128, width=32, batch_size=32, steps=2000, instance_noise=0.0, spectral_norm=True,
                    ortho_beta=1e-4, ema=True, ema_decay=0.999, sample_every=500, checkpoint_every=500),
+    "progan": dict(loss="wgan-gp", lr_g=1e-3, lr_d=1e-3, betas_g=(0.0, 0.99), betas_d=(0.0, 0.99), n_critic=1,
+                   gp_lambda=10.0, drift=1e-3, ema=True, ema_decay=0.999, nz=128, width=16, batch_size=32,
+                   phase_steps=200, steps=1400, instance_noise=0.0, sample_every=200, checkpoint_every=200),
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from .. import io
 from ..data import Dataset, load_dataset
 from .config import TrainConfig
-from .models import biggan, build_models, sagan
+from .models import biggan, build_models, progan, sagan
 from .sampling import generate_samples
 from .step import STATS, train_step
 
@@ -82,6 +82,8 @@ register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, 
                                 stats=sagan.SAGAN_STATS))
 register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
                                  conditional=True, stats=biggan.BIGGAN_STATS))
+register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=generate_samples,
+                                 stats=progan.PROGAN_STATS))
 
 
 def load_generator(path: str, use_ema: bool = True):

@@ -149,15 +149,19 @@ def build_biggan(config, dataset) -> tuple[BigGANGenerator, BigGANDiscriminator]
 
 def orthogonal_regularization(G: nn.Module, beta: float, skip=("embed.weight",)) -> Tensor:
     """Σ_W β ‖W Wᵀ ⊙ (1 − I)‖²_F over G's weights with ≥ 2 dimensions (W reshaped to (shape[0], −1)),
-    the parameters named in ``skip`` left out (the shared class embedding, as BigGAN's code)."""
+    the parameters named in ``skip`` left out (the shared class embedding, as BigGAN's code).
+
+    Computed without the big Gram matrix when W has more rows than columns: the off-diagonal part is the
+    whole minus the diagonal, ‖W Wᵀ‖²_F − Σ_i ‖w_i‖⁴, and ‖W Wᵀ‖²_F = ‖Wᵀ W‖²_F (both are Σ σ⁴).
+    """
     total = None
     for name, p in G.named_parameters():
         if p.ndim < 2 or name in skip:
             continue
         w = p.reshape(p.shape[0], -1)
-        gram = w @ w.T
-        off = gram * Tensor(1.0 - backend.array_module(p.data).eye(p.shape[0], dtype=p.data.dtype))
-        term = (off * off).sum()
+        row_sq = (w * w).sum(axis=1)                    # ‖w_i‖², the diagonal of W Wᵀ
+        gram = w.T @ w if w.shape[0] > w.shape[1] else w @ w.T
+        term = (gram * gram).sum() - (row_sq * row_sq).sum()
         total = term if total is None else total + term
     if total is None:
         raise ValueError(f"orthogonal_regularization: {type(G).__name__} has no weight with 2 or more dimensions")
