@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GAN. Every option has a default chosen for the data (see "
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
-    train.add_argument("--loss", choices=LOSSES, help="default: the model's own (sagan: hinge, ...), else nonsaturating")
+    train.add_argument("--loss", choices=LOSSES,
+                       help="default: the model's own (hinge for sagan, ...), else nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
     train.add_argument("--steps", type=int, help="generator updates")
     train.add_argument("--batch-size", type=int)

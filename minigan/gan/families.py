@@ -82,7 +82,7 @@ register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, 
                                 stats=sagan.SAGAN_STATS))
 register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
                                  conditional=True, stats=biggan.BIGGAN_STATS))
-register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=generate_samples,
+register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=progan.sample_progan,
                                  stats=progan.PROGAN_STATS))
 
 

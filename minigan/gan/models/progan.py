@@ -26,7 +26,8 @@ The paper's other ingredients:
 
 G's output is always 32×32 (the current resolution's image, nearest-upsampled), and D pools its 32×32
 input down to the current resolution, so the run's samples, metrics and ``minigan sample`` need nothing
-special; the samples are 32×32 in every phase, blocky early on.
+special; the samples are 32×32 in every phase, blocky early on. G's output is linear, as in the paper (no
+tanh); :func:`sample_progan` clips the samples to the data's range [−1, 1], as the paper's image export does.
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from ...autograd import Tensor
 from ...ops import leaky_relu
 from ...ops.pool import avg_pool2d, interpolate
 from .. import losses
+from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
 from .blocks import MinibatchStdDev
 
 __all__ = ["PROGAN_STATS", "ProGANDiscriminator", "ProGANGenerator", "build_progan", "fade_real", "progan_phase",
-           "progan_step"]
+           "progan_step", "sample_progan"]
 
 PROGAN_STATS = (*STATS, "level", "alpha")
 LEVELS = 4  # 4, 8, 16, 32
@@ -241,3 +243,8 @@ def progan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
             "d_fake": fake_out.data.mean(), "grad_norm_g": grad_norm(G), "grad_norm_d": grad_norm_d,
             "diversity": fake.data.reshape(len(fake.data), -1).std(axis=0).mean(),
             "level": xp.asarray(level, dtype=xp.float32), "alpha": xp.asarray(alpha, dtype=xp.float32)}
+
+
+def sample_progan(G, n: int, rng: np.random.Generator, num_classes=None, labels=None) -> np.ndarray:
+    """``n`` samples of the generator at its current phase (32×32), clipped to [−1, 1]."""
+    return np.clip(generate_samples(G, n, rng, num_classes=num_classes, labels=labels), -1.0, 1.0)

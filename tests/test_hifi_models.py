@@ -1,0 +1,206 @@
+"""The high-fidelity families: SAGAN, BigGAN and ProGAN — their mechanisms, one test each, and training."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn
+from minigan.autograd import Tensor, no_grad
+from minigan.gan import Trainer, default_config
+from minigan.gan.models.biggan import (
+    BigGANDiscriminator,
+    BigGANGenerator,
+    ConditionalBatchNorm2d,
+    orthogonal_regularization,
+    truncated_normal,
+)
+from minigan.gan.models.progan import ProGANDiscriminator, ProGANGenerator, fade_real, progan_phase
+from minigan.gan.models.sagan import SAGANDiscriminator, SAGANGenerator
+from minigan.ops.pool import avg_pool2d, interpolate
+
+
+def _z(n: int, nz: int, seed: int = 0) -> Tensor:
+    return Tensor(np.random.default_rng(seed).standard_normal((n, nz)).astype(np.float32))
+
+
+# ----------------------------------------------------------------------------- SAGAN
+
+
+def test_sagan_shapes_and_attention_at_zero_gamma_is_the_identity():
+    mg.manual_seed(0)
+    G, D = SAGANGenerator(nz=16, width=8), SAGANDiscriminator(width=8)
+    z = _z(4, 16)
+    x = G(z)
+    assert x.shape == (4, 1, 32, 32) and D(x).shape == (4,)
+    assert float(G.attention.gamma.data[0]) == 0.0 and float(D.attention.gamma.data[0]) == 0.0
+    h = Tensor(np.random.default_rng(1).standard_normal((4, 16, 8, 8)).astype(np.float32))
+    assert np.array_equal(G.attention(h).numpy(), h.numpy())  # y = 0·o + x, exactly
+    G.eval()
+    with no_grad():
+        with_attention = G(z).numpy()
+        G.attention = nn.Identity()
+        without = G(z).numpy()
+    assert np.array_equal(with_attention, without)
+    with pytest.raises(ValueError, match="SAGANGenerator expects noise of shape"):
+        G(_z(2, 15))
+
+
+# ----------------------------------------------------------------------------- BigGAN
+
+
+class _TwoWeights(nn.Module):
+    def __init__(self, a: np.ndarray, b: np.ndarray):
+        super().__init__()
+        self.tall = nn.Linear(a.shape[1], a.shape[0])
+        self.wide = nn.Linear(b.shape[1], b.shape[0])
+        self.tall.weight.data[...] = a
+        self.wide.weight.data[...] = b
+
+
+def test_orthogonal_regularization_against_a_hand_computation():
+    W = np.array([[1.0, 2.0], [3.0, 4.0], [0.0, 1.0]], dtype=np.float32)
+    # W Wᵀ = [[5, 11, 2], [11, 25, 4], [2, 4, 1]]: off-diagonal squares 2·(11² + 2² + 4²) = 282
+    # Wᵀ (as the second weight, 2×3): Wᵀ W = [[10, 14], [14, 21]]: 2·14² = 392; the biases do not count
+    net = _TwoWeights(W, W.T.copy())
+    beta = 1e-4
+    r = orthogonal_regularization(net, beta, skip=())
+    assert float(r.data) == pytest.approx(beta * (282 + 392), rel=1e-6)
+    r.backward()
+    for w, p in ((W, net.tall.weight), (W.T, net.wide.weight)):  # ∂/∂W β‖WWᵀ ⊙ (1 − I)‖² = 4β (WWᵀ ⊙ (1 − I)) W
+        off = w @ w.T - np.diag(np.diag(w @ w.T))
+        np.testing.assert_allclose(p.grad.numpy(), 4 * beta * off @ w, rtol=1e-5)
+    assert net.tall.bias.grad is None
+
+
+def test_biggan_shapes_projection_and_conditional_batch_norm():
+    mg.manual_seed(0)
+    G, D = BigGANGenerator(nz=16, width=8, embed_dim=8), BigGANDiscriminator(width=8)
+    z, y = _z(6, 16), np.array([0, 1, 2, 3, 4, 5])
+    x = G(z, y)
+    assert x.shape == (6, 1, 32, 32) and D(x, y).shape == (6,)
+    D.eval()  # no power iteration: the same normalised weights in every call
+    with no_grad():  # D(x, y) − D(x, y') = (V[y] − V[y'])·φ(x): the class enters only through the projection
+        phi = D.features(x).numpy()
+        V = D.embed.weight.numpy()
+        diff = D(x, y).numpy() - D(x, (y + 1) % 10).numpy()
+    np.testing.assert_allclose(diff, ((V[y] - V[(y + 1) % 10]) * phi).sum(axis=1), rtol=1e-4, atol=1e-5)
+    cbn = ConditionalBatchNorm2d(3, 4)  # zero maps: a plain batch norm; then the class changes gain and bias
+    h = Tensor(np.random.default_rng(2).standard_normal((5, 3, 2, 2)).astype(np.float32))
+    e = Tensor(np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32))
+    plain = nn.BatchNorm2d(3, affine=False)(h).numpy()
+    np.testing.assert_allclose(cbn(h, e).numpy(), plain, atol=1e-6)
+    cbn.gain.weight.data[...] = 0.5
+    gain = 1 + e.numpy() @ cbn.gain.weight.numpy().T
+    np.testing.assert_allclose(cbn(h, e).numpy(), gain[:, :, None, None] * plain, rtol=1e-5, atol=1e-6)
+
+
+def test_truncated_normal_resamples_beyond_the_threshold():
+    rng = np.random.default_rng(0)
+    z = truncated_normal(rng, (2000, 8), 0.5)
+    assert np.abs(z).max() <= 0.5 and z.std() < 0.35  # N(0, 1) on [−0.5, 0.5] has std ≈ 0.29
+    assert np.abs(truncated_normal(rng, (2000, 8), None)).max() > 2.5
+    with pytest.raises(ValueError, match="must be positive"):
+        truncated_normal(rng, (2, 2), 0.0)
+
+
+# ----------------------------------------------------------------------------- ProGAN
+
+
+def test_progan_phase_schedule():
+    P = 10
+    assert progan_phase(0, P) == (0, 1.0) and progan_phase(9, P) == (0, 1.0)
+    assert progan_phase(10, P) == (1, 0.0) and progan_phase(15, P) == (1, 0.5) and progan_phase(20, P) == (1, 1.0)
+    assert progan_phase(30, P) == (2, 0.0) and progan_phase(50, P) == (3, 0.0) and progan_phase(69, P) == (3, 1.0)
+    assert progan_phase(10_000, P) == (3, 1.0)
+    with pytest.raises(ValueError, match="phase_steps"):
+        progan_phase(0, 0)
+
+
+def test_progan_fade_in_is_continuous_at_alpha_zero():
+    mg.manual_seed(0)
+    G, D = ProGANGenerator(nz=8, widths=(8, 8, 4, 4)), ProGANDiscriminator(widths=(8, 8, 4, 4))
+    z = _z(4, 8)
+    x32 = Tensor(np.random.default_rng(1).uniform(-1, 1, (4, 1, 32, 32)).astype(np.float32))
+    with no_grad():
+        for level in (1, 2, 3):
+            grown = G.forward_at(z, level, 0.0).numpy()
+            smaller = interpolate(G.forward_at(z, level - 1, 1.0), scale_factor=2).numpy()
+            assert np.array_equal(grown, smaller)  # exactly the upsampled output of the smaller G
+            assert not np.array_equal(G.forward_at(z, level, 0.5).numpy(), smaller)
+            r = 4 * 2 ** level
+            x_r = avg_pool2d(x32, 32 // r)
+            assert np.array_equal(D.forward_at(x_r, level, 0.0).numpy(),
+                                  D.forward_at(avg_pool2d(x_r, 2), level - 1, 1.0).numpy())
+    G.set_phase(2, 0.25)
+    assert G(z).shape == (4, 1, 32, 32) and G.phase == (2, 0.25)
+    out = G(z).numpy()  # a 16×16 image shown at 32×32: 2×2 blocks of one value
+    assert np.array_equal(out[..., ::2, ::2], out[..., 1::2, 1::2])
+    faded = fade_real(x32, 1, 0.0).numpy()  # at α = 0 the real 8×8 images are their 4×4 versions
+    np.testing.assert_allclose(faded, interpolate(avg_pool2d(x32, 8), scale_factor=8).numpy(), atol=1e-6)
+
+
+def test_progan_equalized_learning_rate_scaling():
+    mg.manual_seed(0)
+    G = ProGANGenerator(nz=8, widths=(64, 64, 32, 16))
+    conv = G.blocks[1][1]  # Conv2d(64, 32, 3): fan-in 64·9
+    np.testing.assert_allclose(conv.weight.numpy(), conv.weight_orig.numpy() * math.sqrt(2) / math.sqrt(64 * 9),
+                               rtol=1e-6)
+    assert abs(float(conv.weight_orig.data.std()) - 1.0) < 0.05  # stored as N(0, 1)
+    rgb = G.to_rgb[3]  # toRGB: gain 1, fan-in 16
+    np.testing.assert_allclose(rgb.weight.numpy(), rgb.weight_orig.numpy() / 4.0, rtol=1e-6)
+    names = {name for name, _ in G.named_parameters()}
+    assert "dense.weight_orig" in names and "dense.weight" not in names
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _small(model: str, **overrides):
+    settings = dict(width=4, nz=8, batch_size=8, steps=3, eval_samples=0, log_every=1, sample_every=1000,
+                    checkpoint_every=1000)
+    if model == "progan":
+        settings.update(phase_steps=1, steps=8)
+    settings.update(overrides)
+    return default_config(model=model, data="mnist32", **settings)
+
+
+# Weights whose gradient is exactly zero in these first steps, by the maths, not by a bug:
+# * an attention key bias b adds q_i·b to every score e[i, j] of row i, which the row's softmax ignores;
+# * the bias of SAGAN's last D layer: the hinge loss's gradient for it is (fake − real fractions inside the
+#   margin), 0 while every score is still inside |D| < 1, as at the start.
+_ZERO_GRADIENT = {"G.attention.key.bias", "D.attention.key.bias", "D.main.2.bias"}
+
+
+@pytest.mark.parametrize("model", ["sagan", "biggan", "progan"])
+def test_a_few_steps_update_every_weight(model):
+    trainer = Trainer.from_config(_small(model), progress=False)
+    nets = (("G", trainer.G), ("D", trainer.D))
+    before = {f"{net}.{k}": p.numpy().copy() for net, m in nets for k, p in m.named_parameters()}
+    trainer.fit()
+    after = {f"{net}.{k}": p.numpy() for net, m in nets for k, p in m.named_parameters()}
+    unchanged = [k for k in before if np.array_equal(before[k], after[k]) and k not in _ZERO_GRADIENT]
+    assert not unchanged, f"{model}: weights that no step changed: {unchanged}"
+    assert all(np.isfinite(row["d_loss"]) for row in trainer.history)
+    x = trainer.sample(4)
+    assert x.shape == (4, 1, 32, 32) and np.abs(x).max() <= 1.0
+
+
+def test_progan_resumes_exactly_mid_fade(tmp_path):
+    straight = Trainer.from_config(_small("progan", phase_steps=2, steps=9), progress=False)
+    straight.fit()
+    first = Trainer.from_config(_small("progan", phase_steps=2, steps=7), out_dir=str(tmp_path), progress=False)
+    first.fit()
+    assert progan_phase(7, 2) == (2, 0.5)  # the next step is in the middle of the 16×16 fade
+    assert first.G.phase == (2, 0.0)
+    resumed = Trainer.resume(str(tmp_path), progress=False, steps=9)
+    assert resumed.step == 7 and resumed.G.phase == (2, 0.0)
+    resumed.fit()
+    for a, b in ((straight.G, resumed.G), (straight.D, resumed.D), (straight.G_ema, resumed.G_ema)):
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys()
+        for k in sa:
+            assert np.array_equal(np.asarray(sa[k]), np.asarray(sb[k])), k
