@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
     sample.add_argument("--out", default="samples.npy", help=".npy array (default) or .png picture")
     sample.add_argument("--labels", help="class labels for a cgan: one (3) or a comma list (0,1,2) repeated")
+    sample.add_argument("--truncation", type=float,
+                        help="the truncation trick: the resampling threshold t of |z| for biggan, ψ for stylegan")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
 
@@ -194,8 +197,14 @@ def _sample(args) -> int:
     G, config, dataset = load_generator(args.checkpoint, use_ema=not args.no_ema)
     family = get_family(config.model)
     num_classes = dataset.num_classes if family.conditional else None
+    extra = {}
+    if args.truncation is not None:  # only families whose sampler has a truncation trick take it
+        if "truncation" not in inspect.signature(family.sample).parameters:
+            raise CommandError(f"--truncation applies to models with a truncation trick (biggan, stylegan), "
+                               f"not {config.model}")
+        extra["truncation"] = args.truncation
     x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes,
-                      labels=_parse_labels(args.labels, args.n))
+                      labels=_parse_labels(args.labels, args.n), **extra)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     if args.out.endswith(".png"):
         viz.plot_samples(x, dataset, args.out, title=f"{args.n} samples from {args.checkpoint}")

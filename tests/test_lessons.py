@@ -113,8 +113,15 @@ def _check_15(r):
         assert row["bound_optimal_quadrature"] == pytest.approx(row["true"], abs=1e-6)
 
 
+def _check_30(r):
+    assert r["identity_error"] == 0.0
+    assert all(late > early for early, late in zip(r["gamma_early"], r["gamma_late"]))
+    assert r["row_sum_error"] < 1e-5
+
+
 CHECKS = {1: _check_01, 2: _check_02, 3: _check_03, 4: _check_04, 5: _check_05, 6: _check_06, 7: _check_07,
-          8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15}
+          8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15,
+          30: _check_30}
 
 
 @pytest.mark.parametrize("number", sorted(CHECKS), ids=lambda n: f"lesson{n:02d}")
