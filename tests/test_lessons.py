@@ -119,9 +119,15 @@ def _check_30(r):
     assert r["row_sum_error"] < 1e-5
 
 
+def _check_31(r):
+    assert max(r["g_error"]) == 0.0 and max(r["d_error"]) == 0.0
+    assert max(r["linearity_error"]) < 1e-5
+    assert r["schedule_error"] < 1e-6 and all(r["blocks"])
+
+
 CHECKS = {1: _check_01, 2: _check_02, 3: _check_03, 4: _check_04, 5: _check_05, 6: _check_06, 7: _check_07,
           8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15,
-          30: _check_30}
+          30: _check_30, 31: _check_31}
 
 
 @pytest.mark.parametrize("number", sorted(CHECKS), ids=lambda n: f"lesson{n:02d}")
