@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -204,3 +205,26 @@ def test_progan_resumes_exactly_mid_fade(tmp_path):
         assert sa.keys() == sb.keys()
         for k in sa:
             assert np.array_equal(np.asarray(sa[k]), np.asarray(sb[k])), k
+
+
+def test_cli_trains_biggan_and_samples_with_labels_and_truncation(tmp_path, capsys):
+    from minigan import cli
+
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "--model", "biggan", "--data", "mnist32", "--steps", "2", "--width", "4", "--nz", "8",
+                     "--batch-size", "8", "--eval-samples", "0", "--out", out, "--quiet"]) == 0
+    ckpt = f"{out}/checkpoint.npz"
+    path = str(tmp_path / "threes.npy")
+    assert cli.main(["sample", "--checkpoint", ckpt, "--n", "6", "--labels", "3", "--truncation", "0.5",
+                     "--out", path]) == 0
+    assert np.load(path).shape == (6, 1, 32, 32)
+    capsys.readouterr()
+    sagan_out = str(tmp_path / "sagan")
+    assert cli.main(["train", "--model", "sagan", "--data", "mnist32", "--steps", "1", "--width", "4", "--nz", "8",
+                     "--batch-size", "8", "--eval-samples", "0", "--out", sagan_out, "--quiet"]) == 0
+    assert json.load(open(f"{sagan_out}/config.json"))["loss"] == "hinge"  # the model's own loss by default
+    capsys.readouterr()
+    assert cli.main(["sample", "--checkpoint", f"{sagan_out}/checkpoint.npz", "--n", "2", "--truncation", "0.5",
+                     "--out", str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "--truncation applies to models with a truncation trick" in err and len(err.strip().splitlines()) == 1

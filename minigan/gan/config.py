@@ -60,11 +60,10 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     eval_samples: int = 2000          # samples behind metrics.json; 0 = no metrics
-    # the high-fidelity families (minigan/gan/models/sagan.py, biggan.py, progan.py, stylegan.py)
+    # the high-fidelity families (minigan/gan/models/sagan.py, biggan.py, progan.py)
     ortho_beta: float = 0.0           # BigGAN's orthogonal regularisation β‖WWᵀ ⊙ (1 − I)‖²_F on G; 0 = off
     phase_steps: int = 0              # ProGAN: steps of each fade-in and of each stabilisation phase
     drift: float = 0.0                # ProGAN: ε E[D(x)²], keeps the critic's scores near 0
-    style_mixing: float = 0.0         # StyleGAN: probability that a fake batch mixes two styles
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
