@@ -228,3 +228,20 @@ def test_cli_trains_biggan_and_samples_with_labels_and_truncation(tmp_path, caps
                      "--out", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err
     assert "--truncation applies to models with a truncation trick" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_bars_script_judges_real_digits_as_confident_and_a_collapsed_set_as_one_digit():
+    import importlib.util
+    from pathlib import Path
+
+    from minigan.data import load_dataset
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "hifi_bars.py"
+    spec = importlib.util.spec_from_file_location("hifi_bars", path)
+    bars = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bars)
+    real = load_dataset("mnist32", split="test").data  # 500 digits: 56.6% confident, every digit among them
+    r = bars.judge(real)
+    assert r["confident_fraction"] >= 0.5 and r["confident_classes"] == 10
+    collapsed = bars.judge(np.repeat(real[:1], 50, axis=0))
+    assert collapsed["confident_classes"] <= 1 and collapsed["mean_pairwise_distance"] == 0.0
