@@ -244,4 +244,4 @@ def test_the_bars_script_judges_real_digits_as_confident_and_a_collapsed_set_as_
     r = bars.judge(real)
     assert r["confident_fraction"] >= 0.5 and r["confident_classes"] == 10
     collapsed = bars.judge(np.repeat(real[:1], 50, axis=0))
-    assert collapsed["confident_classes"] <= 1 and collapsed["mean_pairwise_distance"] == 0.0
+    assert collapsed["confident_classes"] <= 1 and collapsed["mean_pairwise_distance"] < 1e-3
