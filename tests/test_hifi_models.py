@@ -245,3 +245,70 @@ def test_the_bars_script_judges_real_digits_as_confident_and_a_collapsed_set_as_
     assert r["confident_fraction"] >= 0.5 and r["confident_classes"] == 10
     collapsed = bars.judge(np.repeat(real[:1], 50, axis=0))
     assert collapsed["confident_classes"] <= 1 and collapsed["mean_pairwise_distance"] < 1e-3
+
+
+# ----------------------------------------------------------------------------- StyleGAN
+
+
+def test_stylegan_mapping_adain_and_noise_shapes():
+    from minigan.gan.models.stylegan import MappingNetwork, StyleGANGenerator
+
+    mg.manual_seed(0)
+    f = MappingNetwork(nz=16, w_dim=12, depth=3)
+    assert f(_z(5, 16)).shape == (5, 12)
+    G = StyleGANGenerator(nz=16, w_dim=12, widths=(8, 8, 4, 4))
+    assert G.num_layers == 8
+    z = _z(3, 16)
+    w = G.mapping(z)
+    ws = G.broadcast(w)
+    assert ws.shape == (3, 8, 12) and np.array_equal(ws.numpy()[:, 5], w.numpy())
+    layer = G.layers[2]  # the first 8×8 layer, 4 channels: its affine map A gives a scale and a bias per channel
+    assert layer.adain.style.weight.shape == (2 * 4, 12)
+    h = Tensor(np.random.default_rng(3).standard_normal((3, 8, 8, 8)).astype(np.float32))
+    assert layer(h, w).shape == (3, 4, 8, 8)
+    x = G(z)
+    assert x.shape == (3, 1, 32, 32)
+    with no_grad():  # the noise scales start at 0: the output does not depend on the noise drawn
+        assert np.array_equal(G(z).numpy(), x.numpy())
+        for layer in G.layers:
+            layer.noise.weight.data[...] = 0.5
+        assert not np.array_equal(G(z).numpy(), G(z).numpy())
+    with pytest.raises(ValueError, match="synthesis expects styles of shape"):
+        G.synthesis(w)
+
+
+def test_stylegan_truncation_and_style_mixing():
+    from minigan.gan.models.stylegan import StyleGANGenerator, sample_stylegan, style_mixing_grid
+
+    mg.manual_seed(0)
+    G = StyleGANGenerator(nz=16, w_dim=12, widths=(8, 8, 4, 4))
+    G.w_avg.data[...] = np.random.default_rng(0).standard_normal(12).astype(np.float32)
+    w = G.mapping(_z(4, 16))
+    np.testing.assert_allclose(G.truncate(w, 0.0).numpy(), np.broadcast_to(G.w_avg.numpy(), (4, 12)))
+    np.testing.assert_allclose(G.truncate(w, 1.0).numpy(), w.numpy(), rtol=1e-6, atol=1e-7)
+    x0 = sample_stylegan(G, 6, np.random.default_rng(1), truncation=0.0)
+    assert np.abs(x0 - x0[:1]).max() < 1e-5  # ψ = 0: every sample is the image of w̄
+    with pytest.raises(ValueError, match="must be in"):
+        sample_stylegan(G, 2, np.random.default_rng(1), truncation=1.5)
+    w2 = G.mapping(_z(4, 16, seed=5))
+    mixed = G.mix(w, w2, 3).numpy()
+    assert np.array_equal(mixed[:, :3], G.broadcast(w).numpy()[:, :3])
+    assert np.array_equal(mixed[:, 3:], G.broadcast(w2).numpy()[:, 3:])
+    grid = style_mixing_grid(G, 2, 3, 4, np.random.default_rng(2))
+    assert grid.shape == (3 * 4, 1, 32, 32)
+
+
+def test_stylegan_a_few_steps_update_every_weight_and_track_w_avg():
+    cfg = _small("stylegan")
+    trainer = Trainer.from_config(cfg, progress=False)
+    nets = (("G", trainer.G), ("D", trainer.D))
+    before = {f"{net}.{k}": p.numpy().copy() for net, m in nets for k, p in m.named_parameters()}
+    trainer.fit()
+    # the critic is ProGAN's at 32×32: its fromRGB layers of the lower resolutions are never used
+    unused = {f"D.from_rgb.{i}.0.{k}" for i in range(3) for k in ("weight_orig", "bias")}
+    after = {f"{net}.{k}": p.numpy() for net, m in nets for k, p in m.named_parameters()}
+    unchanged = [k for k in before if k not in unused and np.array_equal(before[k], after[k])]
+    assert not unchanged, unchanged
+    assert np.abs(trainer.G.w_avg.numpy()).max() > 0  # w̄ moved from 0
+    assert np.array_equal(trainer.G_ema.w_avg.numpy(), trainer.G.w_avg.numpy())
+    assert "r1" in trainer.history[-1] and trainer.history[-1]["r1"] > 0

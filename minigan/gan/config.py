@@ -60,10 +60,11 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     eval_samples: int = 2000          # samples behind metrics.json; 0 = no metrics
-    # the high-fidelity families (minigan/gan/models/sagan.py, biggan.py, progan.py)
+    # the high-fidelity families (minigan/gan/models/sagan.py, biggan.py, progan.py, stylegan.py)
     ortho_beta: float = 0.0           # BigGAN's orthogonal regularisation β‖WWᵀ ⊙ (1 − I)‖²_F on G; 0 = off
     phase_steps: int = 0              # ProGAN: steps of each fade-in and of each stabilisation phase
     drift: float = 0.0                # ProGAN: ε E[D(x)²], keeps the critic's scores near 0
+    style_mixing: float = 0.0         # StyleGAN: fraction of fake batches whose styles mix two latents
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -157,6 +158,9 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "progan": dict(loss="wgan-gp", lr_g=1e-3, lr_d=1e-3, betas_g=(0.0, 0.99), betas_d=(0.0, 0.99), n_critic=1,
                    gp_lambda=10.0, drift=1e-3, ema=True, ema_decay=0.999, nz=128, width=16, batch_size=32,
                    phase_steps=200, steps=1400, instance_noise=0.0, sample_every=200, checkpoint_every=200),
+    "stylegan": dict(loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, betas_g=(0.0, 0.99), betas_d=(0.0, 0.99),
+                     n_critic=1, r1_gamma=10.0, style_mixing=0.9, ema=True, ema_decay=0.999, nz=64, width=8,
+                     batch_size=32, steps=2000, instance_noise=0.0, sample_every=500, checkpoint_every=500),
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from .. import io
 from ..data import Dataset, load_dataset
 from .config import TrainConfig
-from .models import biggan, build_models, progan, sagan
+from .models import biggan, build_models, progan, sagan, stylegan
 from .sampling import generate_samples
 from .step import STATS, train_step
 
@@ -84,6 +84,8 @@ register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_s
                                  conditional=True, stats=biggan.BIGGAN_STATS))
 register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=progan.sample_progan,
                                  stats=progan.PROGAN_STATS))
+register_family("stylegan", Family(build=stylegan.build_stylegan, step=stylegan.stylegan_step,
+                                   sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS))
 
 
 def load_generator(path: str, use_ema: bool = True):
