@@ -262,10 +262,10 @@ def test_stylegan_mapping_adain_and_noise_shapes():
     w = G.mapping(z)
     ws = G.broadcast(w)
     assert ws.shape == (3, 8, 12) and np.array_equal(ws.numpy()[:, 5], w.numpy())
-    layer = G.layers[2]  # the first 8×8 layer, 4 channels: its affine map A gives a scale and a bias per channel
-    assert layer.adain.style.weight.shape == (2 * 4, 12)
+    layer = G.layers[2]  # the first 8×8 layer, 8 channels: its affine map A gives a scale and a bias per channel
+    assert layer.adain.style.weight.shape == (2 * 8, 12)
     h = Tensor(np.random.default_rng(3).standard_normal((3, 8, 8, 8)).astype(np.float32))
-    assert layer(h, w).shape == (3, 4, 8, 8)
+    assert layer(h, w).shape == (3, 8, 8, 8)
     x = G(z)
     assert x.shape == (3, 1, 32, 32)
     with no_grad():  # the noise scales start at 0: the output does not depend on the noise drawn
