@@ -9,7 +9,12 @@ Cases (batch 32 by default):
   self-attention   SelfAttention2d(64) on (B, 64, 16, 16), γ = 1 (256 positions attending to 256)
 
 Each candidate computes the output, then the gradients of the input and the parameters. The table gives
-median times over alternating rounds and each median's ratio to PyTorch's.
+median times over alternating rounds and each median's ratio to PyTorch's. ``--cpu-time`` measures the
+CPU time of each call instead of the wall clock, with PyTorch on one thread: on a machine shared with
+other work the wall clock mostly measures the scheduler. Give NumPy one thread too (spinning BLAS threads
+count as CPU time):
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/blocks.py --cpu-time
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import print_table, time_rounds  # noqa: E402  (first: it sets up the thread pools)
@@ -90,16 +96,34 @@ def torch_step(torch, layer, x, g):
     return step
 
 
+def cpu_time_rounds(candidates, rounds: int = 7, warmup: int = 2) -> dict[str, list[float]]:
+    """As _timing.time_rounds, with the process's CPU time per call instead of the wall clock."""
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            start = time.process_time()
+            fn()
+            times[name].append(time.process_time() - start)
+    return times
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--cpu-time", action="store_true", help="CPU time per call, PyTorch on one thread")
     args = parser.parse_args(argv)
     try:
         import torch
     except ImportError:
         torch = None
         print("(PyTorch not installed: minigan only)")
+    if args.cpu_time and torch is not None:
+        torch.set_num_threads(1)
+    rounds = cpu_time_rounds if args.cpu_time else time_rounds
     rng = np.random.default_rng(0)
     for title, (make, shape) in CASES.items():
         x = rng.standard_normal((args.batch, *shape)).astype(np.float32)
@@ -109,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         candidates = {"minigan": minigan_step(layer, x, g)}
         if torch is not None:
             candidates["pytorch"] = torch_step(torch, make(torch.nn, torch), x, g)
-        times = time_rounds(candidates, rounds=args.rounds)
+        times = rounds(candidates, rounds=args.rounds)
         print_table(title.replace("B", str(args.batch), 1) + " — forward + backward", times,
                     reference="pytorch" if torch else None)
 

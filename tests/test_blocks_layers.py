@@ -151,7 +151,6 @@ def test_pixel_norm_layer(rng):
 
 def test_equalized_lr_scales_at_run_time():
     mg.manual_seed(0)
-    conv = nn.utils.spectral_norm if False else None  # noqa: F841  (equalized LR is its own wrapper)
     layer = nn.equalized_lr(nn.Conv2d(4, 3, 3, padding=1))
     assert sorted(layer.state_dict()) == ["bias", "weight_orig"]
     w = to_np(layer.weight_orig)
@@ -197,8 +196,8 @@ def test_layer_errors():
                                                              r"\(N, 8, H, W\), got \(2, 4, 3, 3\)"),
         (lambda: nn.AdaptiveInstanceNorm2d(3, 5)(mg.randn(2, 3, 4, 4), mg.randn(2, 4)),
          r"AdaptiveInstanceNorm2d\(3, w_dim=5.*expects a style of shape \(2, 5\), got \(2, 4\)"),
-        (lambda: nn.Upsample(scale_factor=2)(mg.randn(2, 4)), r"Upsample.*expects input of shape \(N, C, L\) or "
-                                                              r"\(N, C, H, W\), got \(2, 4\)"),
+        (lambda: nn.Upsample(scale_factor=2)(mg.randn(2, 4)), r"Upsample.*expects input of shape \(N, C, H, W\) or "
+                                                              r"\(N, C, L\), got \(2, 4\)"),
         (lambda: nn.AvgPool2d(2)(mg.randn(2, 4)), r"AvgPool2d.*expects input of shape \(N, C, H, W\), got \(2, 4\)"),
         (lambda: nn.PixelShuffle(2)(mg.randn(1, 3, 2, 2)), r"pixel_shuffle expects input of shape \(N, C·4, H, W\)"),
         (lambda: nn.ReflectionPad2d(3)(mg.randn(1, 1, 3, 3)), r"reflect padding \(3, 3\) must be smaller"),

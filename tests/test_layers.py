@@ -165,8 +165,8 @@ def test_error_messages_name_the_layer():
         nn.Unflatten(1, (3, 4))(mg.randn(2, 10))
     with pytest.raises(ValueError, match=r"LayerNorm.*expects input of shape \(\*, 5\)"):
         nn.LayerNorm(5)(mg.randn(2, 4))
-    with pytest.raises(ValueError, match="Upsample supports scale_factor only"):
-        nn.Upsample(2)
+    with pytest.raises(ValueError, match="Upsample: give exactly one of size and scale_factor"):
+        nn.Upsample()
     with pytest.raises(ValueError, match="padding must be an int or a pair of ints, got 'same'"):
         nn.Conv2d(1, 1, 3, padding="same")
 

@@ -23,7 +23,7 @@ class Upsample(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (3, 4):
-            raise ValueError(f"{self!r} expects input of shape (N, C, L) or (N, C, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"{self!r} expects input of shape (N, C, H, W) or (N, C, L), got {tuple(x.shape)}")
         return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
 from .reduce import mean, sum
+from .shape import sum_to
 
 
 def _stat_axes(x_ndim: int) -> tuple[int, ...]:
@@ -121,10 +122,59 @@ class Standardize(Function):
         return inv_std * (g - mean(g, axes, keepdims=True) - x_hat * mean(g * x_hat, axes, keepdims=True))
 
 
-def standardize(x, axes: tuple[int, ...], eps: float):
-    """Returns x̂ and the raw mean / biased variance arrays over ``axes`` (kept dims), for running statistics."""
-    fn = Standardize(axes=tuple(a % x.ndim for a in axes), eps=eps)
-    y = fn(x)
+class StandardizeAffine(Function):
+    """y = γ · x̂ + β for x (N, G, K, S) standardised over (K, S) (see ``Standardize``), γ and β of shape
+    (1, G, K, 1) (per channel: group and instance norm) or (N, G, K, 1) (per sample: AdaIN). One op, so the
+    scale and shift cost no extra passes:
+
+        ĝ = γ g,   dx = (1/√(σ² + ε)) · (ĝ − mean ĝ − x̂ · mean(ĝ x̂)),   dγ = Σ g x̂,   dβ = Σ g
+    """
+
+    axes = (2, 3)
+
+    def forward(self, x, gamma, beta):
+        xp = array_module(x)
+        self.mean = x.mean(axis=self.axes, keepdims=True)
+        centred = x - self.mean
+        self.var = (centred * centred).mean(axis=self.axes, keepdims=True)
+        self.inv_std = 1 / xp.sqrt(self.var + x.dtype.type(self.eps))
+        centred *= self.inv_std
+        self.x_hat = centred
+        y = centred * gamma
+        y += beta
+        return y
+
+    def backward(self, g):
+        x, gamma, beta = self.inputs
+        axes = self.axes
+        if not is_grad_enabled():  # plain arrays, the fewest passes
+            gd, x_hat = g.data, self.x_hat
+            g_hat = gd * gamma.data
+            gx = g_hat - g_hat.mean(axis=axes, keepdims=True)
+            gx -= x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True)
+            gx *= self.inv_std
+            g_gamma = sum_to(Tensor(gd * x_hat), gamma.shape) if gamma.requires_grad else None
+            g_beta = sum_to(g, beta.shape) if beta.requires_grad else None
+            return Tensor(gx), g_gamma, g_beta
+        x_hat = Standardize.apply(x, axes=axes, eps=self.eps)  # rebuilt from x: differentiable again
+        centred = x - mean(x, axes, keepdims=True)
+        inv_std = 1 / (mean(centred * centred, axes, keepdims=True) + self.eps) ** 0.5
+        g_hat = g * gamma
+        gx = inv_std * (g_hat - mean(g_hat, axes, keepdims=True) - x_hat * mean(g_hat * x_hat, axes, keepdims=True))
+        g_gamma = sum_to(g * x_hat, gamma.shape) if gamma.requires_grad else None
+        g_beta = sum_to(g, beta.shape) if beta.requires_grad else None
+        return gx, g_gamma, g_beta
+
+
+def _standardize_affine(x4: Tensor, gamma, beta, eps: float):
+    """StandardizeAffine on x4 (N, G, K, S); γ / β None are the constants 1 / 0. Returns y and the raw
+    mean / biased variance arrays (N, G, 1, 1)."""
+    xp = array_module(x4.data)
+    shape = (1, x4.shape[1], x4.shape[2], 1)
+    gamma = gamma if gamma is not None else Tensor(xp.ones(shape, dtype=x4.dtype))
+    beta = beta if beta is not None else Tensor(xp.zeros(shape, dtype=x4.dtype))
+    fn = StandardizeAffine(eps=eps)
+    y = fn(x4, gamma, beta)
     return y, fn.mean, fn.var
 
 
@@ -158,9 +208,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                          f"{tuple(input.shape)}, got {num_groups!r}")
     _check_channels("group_norm", weight, c, "weight")
     _check_channels("group_norm", bias, c, "bias")
-    grouped = input.reshape(n, num_groups, -1)
-    y, _, _ = standardize(grouped, (2,), eps)
-    return _affine(y.reshape(*input.shape), weight, bias)
+    shape = (1, num_groups, c // num_groups, 1)
+    y, _, _ = _standardize_affine(input.reshape(n, num_groups, c // num_groups, -1),
+                                  None if weight is None else weight.reshape(shape),
+                                  None if bias is None else bias.reshape(shape), eps)
+    return y.reshape(*input.shape)
 
 
 def instance_norm(input: Tensor, running_mean=None, running_var=None, weight: Tensor | None = None,
@@ -178,20 +230,23 @@ def instance_norm(input: Tensor, running_mean=None, running_var=None, weight: Te
     c = input.shape[1]
     _check_channels("instance_norm", weight, c, "weight")
     _check_channels("instance_norm", bias, c, "bias")
-    axes = tuple(range(2, input.ndim))
     count = input.size // (input.shape[0] * c)
     if use_input_stats:
         if count <= 1:
             raise ValueError(f"instance_norm: expected more than 1 spatial element per channel when using input "
                              f"statistics, got input of shape {tuple(input.shape)}")
-        y, mu, var = standardize(input, axes, eps)
+        shape = (1, c, 1, 1)
+        y, mu, var = _standardize_affine(input.reshape(input.shape[0], c, 1, -1),
+                                         None if weight is None else weight.reshape(shape),
+                                         None if bias is None else bias.reshape(shape), eps)
+        y = y.reshape(*input.shape)
         if running_mean is not None and running_var is not None:
             rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
             rv = running_var.data if isinstance(running_var, Tensor) else running_var
             m = rm.dtype.type(momentum)
             rm[...] = (1 - m) * rm + m * mu.reshape(mu.shape[:2]).mean(axis=0)
             rv[...] = (1 - m) * rv + m * var.reshape(var.shape[:2]).mean(axis=0) * rv.dtype.type(count / (count - 1))
-        return _affine(y, weight, bias)
+        return y
     if running_mean is None or running_var is None:
         raise ValueError("instance_norm without input statistics needs running_mean and running_var")
     xp = array_module(input.data)
@@ -217,9 +272,10 @@ def adaptive_instance_norm(input: Tensor, style_scale: Tensor, style_bias: Tenso
         if tuple(t.shape) != (n, c):
             raise ValueError(f"adaptive_instance_norm: {name} must have shape ({n}, {c}) (one value per sample "
                              f"and channel of input {tuple(input.shape)}), got {tuple(t.shape)}")
-    y, _, _ = standardize(input, tuple(range(2, input.ndim)), eps)
-    shape = (n, c) + (1,) * (input.ndim - 2)
-    return y * style_scale.reshape(shape) + style_bias.reshape(shape)
+    shape = (n, c, 1, 1)
+    y, _, _ = _standardize_affine(input.reshape(n, c, 1, -1), style_scale.reshape(shape),
+                                  style_bias.reshape(shape), eps)
+    return y.reshape(*input.shape)
 
 
 def pixel_norm(input: Tensor, eps: float = 1e-8) -> Tensor:
