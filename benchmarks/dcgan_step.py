@@ -3,6 +3,8 @@
     python benchmarks/dcgan_step.py                 # CPU: minigan, PyTorch and DeZero where installed
     python benchmarks/dcgan_step.py --device cuda   # minigan on CuPy (PyTorch on CUDA when present)
     python benchmarks/dcgan_step.py --image 64 --device cuda --batch 256   # the 64×64×3 DCGAN
+    python benchmarks/dcgan_step.py --tiers fast    # minigan's fast tier only (default: fast, numpy, textbook)
+    NUMBA_CACHE_DIR=$(mktemp -d) python benchmarks/dcgan_step.py   # the first step with a cold numba cache
 
 --image 28 (the default), a DCGAN for 28×28×1 digits:
 G: Linear(100→128·7·7) + BN1d + ReLU → ConvT(128→64, 4, 2, 1) + BN2d + ReLU → ConvT(64→1, 4, 2, 1) + Tanh
@@ -15,7 +17,11 @@ D: Conv(3→64, 4, 2, 1) + LeakyReLU(0.2) → Conv(64→128) → Conv(128→256)
 One iteration = one D step on real and fake + one non-saturating G step (about 10.4 GFLOP at batch 64
 for --image 28, 160 GFLOP for --image 64). DeZero runs the 28×28 model only.
 
-Rounds alternate between the frameworks after a warm-up, and medians are reported, because a
+minigan runs on its kernel tiers (see minigan/kernels.py): ``minigan``, the fast tier (numba's compiled
+loops where numba is installed, the extra ``fast``), ``minigan-numpy`` (the vectorised NumPy kernels
+alone) and ``minigan-textbook`` (the textbook twins). The first iteration of each is timed on its own
+before the warm-up: on the fast tier it includes compiling the loops (or loading them from numba's
+on-disk cache). Rounds alternate between the frameworks after a warm-up, and medians are reported, because a
 2-core machine is noisy. Peak memory is measured in a fresh process per framework (growth of the
 maximum resident set size over the model set-up). The NumPy float32 GEMM rate is measured in the
 same run, to say how close each framework gets to the machine's arithmetic peak.
@@ -93,7 +99,8 @@ def flops_per_iteration(batch: int, image: int = 28) -> float:
 # ----------------------------------------------------------------------------- minigan
 
 
-def minigan_step(batch: int, device: str = "cpu", image: int = 28):
+def minigan_step(batch: int, device: str = "cpu", image: int = 28, kernels: str = "fast"):
+    """One iteration of minigan on the kernel tier ``kernels`` (set for the step's duration only)."""
     import minigan as mg
     import minigan.nn as nn
     import minigan.nn.functional as F
@@ -101,6 +108,10 @@ def minigan_step(batch: int, device: str = "cpu", image: int = 28):
 
     if device == "cuda":
         mg.use_backend("cupy")
+    if kernels == "fast" and getattr(mg.kernels, "numba_available", lambda: False)():
+        from minigan import compiled
+
+        compiled.loops()  # import numba with the framework (as torch is imported before its set-up is measured)
     mg.manual_seed(0)
     G, D = (model.to(device) for model in build_models(nn, image))
     opt_g = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -109,7 +120,7 @@ def minigan_step(batch: int, device: str = "cpu", image: int = 28):
     ones = mg.ones(batch, 1, device=device)
     zeros = mg.zeros(batch, 1, device=device)
 
-    def step():
+    def iteration():
         fake = G(mg.randn(batch, NZ, device=device))
         opt_d.zero_grad()
         d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
@@ -124,8 +135,29 @@ def minigan_step(batch: int, device: str = "cpu", image: int = 28):
 
             cupy.cuda.Device().synchronize()
 
+    def step():
+        if not hasattr(mg, "set_kernels"):  # a version of minigan from before the two tiers
+            return iteration()
+        previous = mg.set_kernels(kernels)
+        try:
+            iteration()
+        finally:
+            mg.set_kernels(previous)
+
     step.models = (G, D)
     return step
+
+
+def minigan_textbook_step(batch: int, device: str = "cpu", image: int = 28):
+    return minigan_step(batch, device, image, kernels="textbook")
+
+
+def minigan_numpy_step(batch: int, device: str = "cpu", image: int = 28):
+    import minigan as mg
+
+    if "numpy" not in getattr(mg.kernels, "TIERS", ()):  # a version of minigan from before the numpy tier
+        return minigan_step(batch, device, image)
+    return minigan_step(batch, device, image, kernels="numpy")
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -213,15 +245,17 @@ def dezero_step(batch: int, device: str = "cpu", image: int = 28):
     return step
 
 
-BUILDERS = {"minigan": minigan_step, "pytorch": torch_step, "dezero": dezero_step}
+BUILDERS = {"minigan": minigan_step, "minigan-numpy": minigan_numpy_step, "minigan-textbook": minigan_textbook_step,
+            "pytorch": torch_step, "dezero": dezero_step}
+TIER_NAMES = {"fast": "minigan", "numpy": "minigan-numpy", "textbook": "minigan-textbook"}
 
 
 def image_shape(image: int) -> tuple[int, int, int]:
     return (1, 28, 28) if image == 28 else (3, image, image)
 
 
-def available(device: str, image: int = 28) -> list[str]:
-    names = ["minigan"]
+def available(device: str, image: int = 28, tiers=("fast", "numpy", "textbook")) -> list[str]:
+    names = [TIER_NAMES[tier] for tier in TIER_NAMES if tier in tiers]
     try:
         import torch
 
@@ -288,14 +322,29 @@ def main(argv: list[str] | None = None) -> dict:
                         help="28: the 28×28×1 DCGAN (default); 64: the 64×64×3 DCGAN of Radford et al.")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps-per-round", type=int, default=3)
+    parser.add_argument("--tiers", default="fast,numpy,textbook",
+                        help="minigan's kernel tiers to time, comma-separated (fast, numpy, textbook)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
+    tiers = tuple(t.strip() for t in args.tiers.split(",") if t.strip())
+    if not tiers or any(t not in TIER_NAMES for t in tiers):
+        parser.error(f"--tiers takes fast, numpy and/or textbook, got {args.tiers!r}")
 
-    names = available(args.device, args.image)
+    names = available(args.device, args.image, tiers)
     shape = "×".join(map(str, image_shape(args.image)[::-1]))
     print(f"DCGAN {shape} iteration, batch {args.batch}, float32, device {args.device}: {', '.join(names)}")
+    import minigan as mg
+
+    if "minigan" in names:
+        uses = "numba's compiled loops" if mg.kernels.numba_available() else "no numba: the same as minigan-numpy"
+        print(f"  minigan: the fast tier ({uses})")
     steps = {name: BUILDERS[name](args.batch, args.device, args.image) for name in names}
+    first = {}
+    for name, step in steps.items():  # the first iteration on its own: JIT compilation (or the cache's load)
+        start = time.perf_counter()
+        step()
+        first[name] = time.perf_counter() - start
     times = time_rounds(steps, rounds=args.rounds, repeat=args.steps_per_round, warmup=2)
     rate = gemm_rate()
     flops = flops_per_iteration(args.batch, args.image)
@@ -303,19 +352,32 @@ def main(argv: list[str] | None = None) -> dict:
     print_table(f"ms per iteration ({args.rounds} alternating rounds of {args.steps_per_round} iterations)",
                 times, reference=reference)
     results = {"device": args.device, "batch": args.batch, "image": args.image, "gemm_gflops": rate, "frameworks": {}}
+    print("\n  first iteration (s): " + ", ".join(f"{name} {t:.2f}" for name, t in first.items()))
+    if "minigan" in first and "minigan-numpy" in first:
+        extra = first["minigan"] - summary(times["minigan"])[0] - (first["minigan-numpy"]
+                                                                    - summary(times["minigan-numpy"])[0])
+        results["jit_first_step_s"] = extra
+        print(f"  the fast tier's first iteration costs {extra:.2f} s more than its later ones, beyond what the "
+              "numpy tier's first one costs (compiling or loading the numba loops)")
+    for other in ("minigan-numpy", "minigan-textbook"):
+        if "minigan" in times and other in times:
+            ratio = summary(times[other])[0] / summary(times["minigan"])[0]
+            results[f"{other.split('-')[1]}_over_fast"] = ratio
+            print(f"\n  {other} takes {ratio:.2f}× the time of minigan's fast tier")
     print(f"\n  NumPy float32 GEMM rate on this machine: {rate:.0f} GFLOP/s; the iteration is "
           f"{flops / 1e9:.1f} GFLOP")
     for name in names:
         med, lo, hi = summary(times[name])
         achieved = flops / med / 1e9
-        entry = {"median_ms": med * 1e3, "min_ms": lo * 1e3, "max_ms": hi * 1e3, "gflops": achieved}
+        entry = {"first_s": first[name], "median_ms": med * 1e3, "min_ms": lo * 1e3, "max_ms": hi * 1e3,
+                 "gflops": achieved}
         if reference:
             entry["ratio_to_pytorch"] = med / summary(times[reference])[0]
         if not args.no_memory:
             entry["peak_memory_mb"] = peak_memory_mb(name, args.batch, args.device, args.image)
         results["frameworks"][name] = entry
         memory = f", peak memory +{entry['peak_memory_mb']:.0f} MB" if "peak_memory_mb" in entry else ""
-        print(f"  {name:<10} {achieved:6.1f} GFLOP/s = {achieved / rate:5.1%} of the GEMM rate{memory}")
+        print(f"  {name:<17} {achieved:6.1f} GFLOP/s = {achieved / rate:5.1%} of the GEMM rate{memory}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
+from minigan.lessons_support import check, output_dir, run_as_script, save_figure, section
 
 TOL = 1e-10
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
 import minigan.nn.functional as F
+from minigan.lessons_support import check, output_dir, run_as_script, save_figure, section
 from minigan.ops.conv import conv_output_size, im2col, weight_matrix
 
 TOL = 1e-10

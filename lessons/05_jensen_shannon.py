@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 from scipy.stats import norm
 
 import minigan as mg
@@ -42,6 +41,7 @@ from minigan import optim, theory
 from minigan.data import sample_gauss1d
 from minigan.data.toy import GAUSS1D_MEAN, GAUSS1D_STD
 from minigan.gan import losses
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 LOG4 = float(np.log(4.0))
 GRID = np.linspace(-15.0, 25.0, 8001)  # wide: the densities must vanish at both ends for the quadrature

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
 import minigan.nn as nn
@@ -47,6 +46,7 @@ from minigan.data import load_digits
 from minigan.gan import losses
 from minigan.gan.models import DCGANDiscriminator, DCGANGenerator
 from minigan.gan.train import generate_samples
+from minigan.lessons_support import check, output_dir, run_as_script, save_figure, section
 from minigan.metrics import class_probs
 from minigan.metrics.domain import load_classifier
 

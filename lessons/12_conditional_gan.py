@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
 import minigan.nn as nn
@@ -44,6 +43,7 @@ from minigan import optim, viz
 from minigan.data import load_digits
 from minigan.gan import losses
 from minigan.gan.models import ConditionalDiscriminator, ConditionalGenerator, MLPDiscriminator, MLPGenerator
+from minigan.lessons_support import check, output_dir, run_as_script, save_figure, section
 from minigan.metrics import class_probs
 from minigan.metrics.domain import load_classifier
 

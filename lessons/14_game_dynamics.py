@@ -27,6 +27,15 @@
 #
 # Every step below is taken with minigan autodiff: `mg.grad(f, [x, y])` on tensors.
 #
+# A common statement is that *simultaneous gradient descent converges on convex-concave games*.
+# $xy$ **is** convex-concave — linear, hence convex, in $x$ for every fixed $y$, and linear, hence
+# concave, in $y$ for every fixed $x$ — and simultaneous steps spiral out of it for every $\eta > 0$.
+# What does converge (section 4): the **averaged iterates** — the mean of the alternating steps' cycle
+# is exactly the equilibrium, so their running average falls like $1/t$ — and plain simultaneous
+# steps on a **strictly** convex-concave game, $xy + \tfrac\mu2 x^2 - \tfrac\mu2 y^2$, whose step matrix
+# $\begin{pmatrix}1-\eta\mu & -\eta\\ \eta & 1-\eta\mu\end{pmatrix}$ shrinks the radius by exactly
+# $\sqrt{(1-\eta\mu)^2 + \eta^2}$, below 1 when $\eta < 2\mu/(1+\mu^2)$.
+#
 # Run it: `python lessons/14_game_dynamics.py [--quick] [--out DIR]`.
 
 # %%
@@ -34,9 +43,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, output_dir, run_as_script, save_figure, section
 
 import minigan as mg
+from minigan.lessons_support import check, output_dir, run_as_script, save_figure, section
 
 
 def leaf(value: float) -> mg.Tensor:
@@ -181,6 +190,30 @@ def main(quick: bool = False, out_dir=None) -> dict:
           plain_r[-1] > plain_r[0])
     check("with the R1 penalty they converge (final radius)", float(r1_r[-1]), r1_r[-1] < 0.05)
 
+    section("4. what does converge on convex-concave games")
+    long_cycle = alternating(bilinear, start, 1.0, 600)
+    running = np.cumsum(long_cycle, axis=0) / np.arange(1, len(long_cycle) + 1)[:, None]
+    average_radius = np.linalg.norm(running, axis=1)
+    mu, eta_s = 0.5, 0.1
+    strict = simultaneous(lambda x, y: x * y + 0.5 * mu * x * x - 0.5 * mu * y * y, start, eta_s, steps)
+    strict_r = np.linalg.norm(strict, axis=1)
+    strict_factor = np.sqrt((1 - eta_s * mu) ** 2 + eta_s**2)
+    strict_error = float(np.max(np.abs(strict_r[1:] / strict_r[:-1] - strict_factor)))
+    results.update(averaged_radius_final=float(average_radius[-1]), alternating_radius_final=float(
+        np.linalg.norm(long_cycle[-1])), strict_ratio_error=strict_error, strict_final_radius=float(strict_r[-1]))
+    print(f"  alternating (η = 1), 600 steps: last iterate at radius {np.linalg.norm(long_cycle[-1]):.3f}, "
+          f"running average at {average_radius[-1]:.5f} (t·radius = {600 * average_radius[-1]:.2f}, bounded)")
+    check("xy is convex-concave yet simultaneous steps diverge (final radius > √2)",
+          float(radii["simultaneous"][-1]), radii["simultaneous"][-1] > np.sqrt(2))
+    check("averaged iterates converge: running mean of the alternating steps within 0.01 of (0, 0)",
+          float(average_radius[-1]), average_radius[-1] < 0.01)
+    check("and like 1/t: t·|average| stays below 3 for t = 100 … 600",
+          float(np.max(np.arange(100, 601) * average_radius[100:601])),
+          np.max(np.arange(100, 601) * average_radius[100:601]) < 3)
+    check(f"strictly convex-concave (μ = {mu}): simultaneous steps scale the radius by exactly "
+          f"√((1−ημ)²+η²) = {strict_factor:.6f} (max error)", strict_error, strict_error < 1e-12)
+    check("and converge (final radius)", float(strict_r[-1]), strict_r[-1] < 0.2 * np.sqrt(2))
+
     # ----------------------------------------------------------------- figures
     fig, ax = plt.subplots(1, 3, figsize=(16, 4.8))
     colors = dict(simultaneous="C3", alternating="C0", extragradient="C2", optimistic="C1")
@@ -201,6 +234,9 @@ def main(quick: bool = False, out_dir=None) -> dict:
         ax[1].semilogy(t, r, color=colors[k], label=k)
     ax[1].semilogy(t, np.sqrt(2) * np.sqrt(1 + eta**2) ** t, "k:", lw=1, label="√2 (1+η²)^(t/2)")
     ax[1].semilogy(t, np.sqrt(2) * np.sqrt(1 - eta**2 + eta**4) ** t, "k--", lw=1, label="√2 (1−η²+η⁴)^(t/2)")
+    ax[1].semilogy(t, strict_r, color="C4", lw=1.2, label=f"simultaneous, xy + (μ/2)(x² − y²), μ = {mu}, η = {eta_s}")
+    ax[1].semilogy(t[1:], average_radius[1:steps + 1], color="C0", ls="-.", lw=1,
+                   label="running average of alternating (η = 1)")
     ax[1].set_xlabel("step t")
     ax[1].set_ylabel("distance to the equilibrium")
     ax[1].set_title("exact growth and decay rates")

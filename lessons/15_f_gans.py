@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import check, mlp, output_dir, run_as_script, save_figure, section
 from scipy.stats import norm
 
 import minigan as mg
 from minigan import optim, theory
+from minigan.lessons_support import check, mlp, output_dir, run_as_script, save_figure, section
 
 MU_P, S_P, MU_Q, S_Q = 0.0, 1.0, 1.0, 1.2
 

@@ -2,8 +2,8 @@
 
 NumPy takes its arrays from malloc. glibc serves big blocks with fresh ``mmap`` pages and gives freed
 memory back to the OS, so a training step that allocates and frees the same few-MB activations over
-and over pays a page fault for every 4 kB of every new array, plus the kernel zeroing it. In the
-DCGAN benchmark that was about a quarter of the step's time. Two ``mallopt`` settings stop it:
+and over pays a page fault for every 4 kB of every new array, plus the kernel zeroing it (what that
+cost is measured in docs/performance.md). Two ``mallopt`` settings stop it:
 
     M_MMAP_THRESHOLD = 32 MB    blocks below this come from the heap, which is reused
     M_TRIM_THRESHOLD = 256 MB   free memory at the top of the heap is kept up to this amount

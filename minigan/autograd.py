@@ -14,9 +14,7 @@ iterative depth-first search (no recursion, so a chain of 10,000 ops works).
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import threading
+import inspect
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -24,56 +22,10 @@ from typing import Any
 import numpy as np
 
 from . import backend
+from .grad_mode import _modes, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-# ----------------------------------------------------------------------------- grad mode
-
-class _Modes(threading.local):
-    """Grad recording and anomaly detection, per thread (as in PyTorch)."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-_modes = _Modes()
-
-
-def is_grad_enabled() -> bool:
-    return _modes.grad_enabled
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Set grad recording on or off inside a ``with`` block or a decorated function."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __enter__(self):
-        self.previous, _modes.grad_enabled = _modes.grad_enabled, self.enabled
-        return self
-
-    def __exit__(self, *exc):
-        _modes.grad_enabled = self.previous
-        return False
-
-
-def no_grad() -> _GradMode:
-    """Operations inside ``with mg.no_grad():`` record no graph (for evaluation and optimizer steps)."""
-    return _GradMode(False)
-
-
-def enable_grad() -> _GradMode:
-    return _GradMode(True)
-
-
-@contextlib.contextmanager
-def detect_anomaly():
-    """Check every gradient for NaN/Inf during backward and name the Function that produced it."""
-    previous, _modes.anomaly = _modes.anomaly, True
-    try:
-        yield
-    finally:
-        _modes.anomaly = previous
-
+__all__ = ["Function", "Tensor", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+           "run_backward", "set_grad_enabled"]
 
 # ----------------------------------------------------------------------------- Tensor
 
@@ -89,6 +41,9 @@ class Tensor:
 
     Attributes: ``data`` (numpy/cupy array), ``grad`` (Tensor or None),
     ``requires_grad``, ``creator`` (the Function that produced it, None for leaves).
+    The operators and the methods that are ops (``+``, ``@``, ``sum``, ``reshape``,
+    ...) are defined beside the ops, in ``minigan/ops/methods.py``, and set on this
+    class when ``minigan.ops`` is imported (so this module imports no op).
     """
 
     __array_ufunc__ = None  # make NumPy hand `ndarray * tensor` to Tensor.__rmul__
@@ -107,11 +62,25 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {data.dtype}; "
                 "create it with dtype='float32' or 'float64'"
             )
-        self.data = data
+        self._version = 0  # bumped on every write of .data; see the `data` property
+        self._data = data
         self.requires_grad = bool(requires_grad)
         self.grad: Tensor | None = None
         self.creator: Function | None = None
         self.output_index = 0
+
+    # --- the array, and its version counter (as PyTorch's): a Function records its inputs' versions in
+    # forward and backward refuses to run on an input whose data was replaced or updated since, instead of
+    # silently using the new values. ``x.data = a`` and ``x.data += a`` (any augmented assignment) count as
+    # writes; element writes through the array itself (``x.data[0] = 1``) bypass the counter.
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value
+        self._version += 1
 
     # --- basic properties
     @property
@@ -133,6 +102,10 @@ class Tensor:
     @property
     def device(self) -> str:
         return backend.device_of(self.data)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name; ``size`` is NumPy's, a number here too)."""
+        return self.data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -175,18 +148,6 @@ class Tensor:
     def tolist(self):
         return self.numpy().tolist()
 
-    def to(self, device: str) -> Tensor:
-        """A copy on ``device`` ("cpu" or "cuda"); gradients flow back to this tensor."""
-        if backend.device_of(self.data) == backend._normalise_device(device):
-            return self
-        return _ops.to_device(self, device)
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
-
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
         return Tensor(self.data)
@@ -197,8 +158,12 @@ class Tensor:
         self.requires_grad = flag
         return self
 
-    def zero_grad(self) -> None:
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradient (``.grad = None``), or set it to zeros with ``set_to_none=False``."""
+        if set_to_none or self.grad is None:
+            self.grad = None
+        else:
+            self.grad = Tensor(backend.array_module(self.data).zeros_like(self.data))
 
     # --- differentiation
     def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
@@ -215,158 +180,6 @@ class Tensor:
         run_backward([self], [grad], create_graph=create_graph,
                      retain_graph=create_graph if retain_graph is None else retain_graph)
 
-    # --- operators (implemented in minigan.ops)
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __pow__(self, exponent):
-        return _ops.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return _ops.rpow(self, base)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
-
-    # comparisons give boolean tensors with no gradient
-    def _compare(self, other, op) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other))
-
-    def __lt__(self, other):
-        return self._compare(other, lambda a, b: a < b)
-
-    def __le__(self, other):
-        return self._compare(other, lambda a, b: a <= b)
-
-    def __gt__(self, other):
-        return self._compare(other, lambda a, b: a > b)
-
-    def __ge__(self, other):
-        return self._compare(other, lambda a, b: a >= b)
-
-    def __eq__(self, other):  # elementwise, as in NumPy and PyTorch
-        return self._compare(other, lambda a, b: a == b)
-
-    def __ne__(self, other):
-        return self._compare(other, lambda a, b: a != b)
-
-    # --- methods mirroring NumPy / PyTorch
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _ops.var(self, axis, keepdims, ddof)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
-
-    def view(self, *shape):
-        return self.reshape(*shape)
-
-    def flatten(self, start_axis: int = 0):
-        return _ops.reshape(self, self.shape[:start_axis] + (-1,))
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        if len(axes) == 2 and self.ndim != 2:  # PyTorch style: swap two axes
-            return _ops.swapaxes(self, *axes)
-        return _ops.transpose(self, axes or None)
-
-    def permute(self, *axes):
-        return _ops.transpose(self, tuple(axes[0]) if len(axes) == 1 else axes)
-
-    @property
-    def T(self):
-        return _ops.transpose(self, None)
-
-    def broadcast_to(self, shape):
-        return _ops.broadcast_to(self, shape)
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def log1p(self):
-        return _ops.log1p(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def abs(self):
-        return _ops.abs(self)
-
-    def clip(self, min=None, max=None):
-        return _ops.clip(self, min, max)
-
-    clamp = clip
-
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        return _ops.relu(self)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
-
-    def float(self):
-        return _ops.astype(self, "float32")
-
-    def double(self):
-        return _ops.astype(self, "float64")
-
 
 # ----------------------------------------------------------------------------- Function
 
@@ -374,20 +187,28 @@ class Tensor:
 class Function:
     """One differentiable operation: ``forward`` on arrays, ``backward`` on Tensors.
 
-    Subclass it and call ``MyOp.apply(*inputs, **params)``; keyword parameters
-    become attributes (``Sum.apply(x, axis=1)`` sets ``self.axis``). In
-    ``backward(self, *grad_outputs)`` read the inputs as Tensors from
-    ``self.inputs`` (and the output from ``self.output()``), and return one
-    gradient Tensor per input (``None`` where an input gets no gradient),
-    built from minigan ops so that it can be differentiated again.
+    Subclass it; an op with parameters declares them in its own ``__init__``
+    (``Sum(dim=(1,), keepdim=False)``), and ``MyOp.apply(*inputs, **params)``
+    is ``MyOp(**params)(*inputs)``. In ``backward(self, *grad_outputs)`` read
+    the inputs as Tensors from ``self.inputs`` (and the output from
+    ``self.output()``), and return one gradient Tensor per input (``None``
+    where an input gets no gradient), built from minigan ops so that it can be
+    differentiated again.
     """
-
-    def __init__(self, **params):
-        self.__dict__.update(params)
 
     @classmethod
     def apply(cls, *inputs, **params):
-        return cls(**params)(*inputs)
+        try:
+            fn = cls(**params)
+        except TypeError as err:
+            declared = [n for n in inspect.signature(cls).parameters]
+            try:
+                inspect.signature(cls).bind(**params)
+            except TypeError:
+                raise TypeError(f"{cls.__name__} declares the parameters {declared} in its __init__, "
+                                f"got {sorted(params)}") from err
+            raise
+        return fn(*inputs)
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must implement forward(self, *arrays)")
@@ -407,6 +228,7 @@ class Function:
         results = tuple(Tensor(out, requires_grad=needs_grad and out.dtype.kind == "f") for out in outputs)
         if needs_grad:
             self.inputs = tensors
+            self.input_versions = [t._version for t in tensors]
             self.output_meta = [(out.shape, out.dtype) for out in outputs]
             self._outputs = [weakref.ref(r) for r in results]
             for i, r in enumerate(results):
@@ -424,18 +246,33 @@ class Function:
         """Drop everything saved for backward, so that the arrays can be freed."""
         self.__dict__ = {"_freed": True}
 
+    def __getattr__(self, name: str):  # only reached when normal lookup fails
+        if self.__dict__.get("_freed") and name in ("inputs", "output_meta", "input_versions", "_outputs"):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is gone: backward() freed this graph's saved tensors after using "
+                "them. To walk the graph by hand, do it before backward(), or call backward(retain_graph=True)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 
 def _as_tensors(inputs: Sequence[Any]) -> list[Tensor]:
-    """Wrap Python scalars and raw arrays as constant tensors, matching the tensors' dtype and device."""
+    """Wrap Python scalars and raw arrays as constant tensors, matching the tensors' dtype and device.
+
+    With no tensor among the inputs, arrays keep their device and Python numbers or lists go to the
+    default device. A device array next to host tensors is left as it is, for the device check below.
+    """
     like = next((x for x in inputs if isinstance(x, Tensor)), None)
     if like is None:
-        return [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs]
+        return [x if isinstance(x, Tensor) else Tensor(x if isinstance(x, np.ndarray) or backend.is_cupy_array(x)
+                                                       else backend.array_module().asarray(x)) for x in inputs]
     tensors = []
     for x in inputs:
         if not isinstance(x, Tensor):
-            array = x if backend.is_cupy_array(x) else np.asarray(x)
-            dtype = like.dtype if like.dtype.kind == "f" and array.dtype.kind in "biuf" else None
-            x = Tensor(backend.array_module(like.data).asarray(array, dtype=dtype))
+            if backend.is_cupy_array(x) and like.device == "cpu":
+                x = Tensor(x)
+            else:
+                array = x if backend.is_cupy_array(x) else np.asarray(x)
+                dtype = like.dtype if like.dtype.kind == "f" and array.dtype.kind in "biuf" else None
+                x = Tensor(backend.array_module(like.data).asarray(array, dtype=dtype))
         tensors.append(x)
     if backend.cupy_loaded():  # only then can two devices meet
         devices = {t.device for t in tensors}
@@ -456,6 +293,18 @@ def _graph_freed_error() -> RuntimeError:
         "first backward. Pass retain_graph=True to the first backward() / mg.grad() if you need to "
         "differentiate the same graph twice."
     )
+
+
+def _check_versions(fn: Function) -> None:
+    """Raise when an input of ``fn`` was written after ``fn`` used it in the forward pass."""
+    for i, (t, saved) in enumerate(zip(fn.inputs, fn.input_versions)):
+        if t._version != saved:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation was modified after it was used: input {i} "
+                f"of {type(fn).__name__} (a {t.dtype} tensor of shape {tuple(t.shape)}) is at version "
+                f"{t._version}, but {type(fn).__name__} used it at version {saved}. Its .data was replaced or "
+                "updated in place after the forward pass, so backward would use the new values. Change a copy "
+                "instead, or run backward() before changing it")
 
 
 def _topological_order(roots: Iterable[Function]) -> list[Function]:
@@ -544,7 +393,7 @@ def run_backward(outputs, grad_outputs, *, create_graph=False, retain_graph=Fals
     order = _topological_order(o.creator for o, _ in roots if o.creator is not None)
     if wanted is not None:
         order = _prune(order, wanted)
-    with _GradMode(create_graph):
+    with set_grad_enabled(create_graph):
         for output, grad in roots:
             deliver(output, grad)
         for fn in order:
@@ -554,6 +403,7 @@ def run_backward(outputs, grad_outputs, *, create_graph=False, retain_graph=Fals
                 xp = backend.array_module(fn.inputs[0].data) if fn.inputs else np
                 grads = [g if g is not None else Tensor(xp.zeros(shape, dtype)) for g, (shape, dtype)
                          in zip(slots, fn.output_meta)]
+                _check_versions(fn)
                 input_grads = fn.backward(*grads)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
@@ -584,16 +434,22 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, retain_
     sum_i  grad_outputs[i] · d outputs[i] / d inputs. With ``create_graph=True``
     the returned gradients are themselves differentiable.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for what, tensors in (("input", inputs), ("output", outputs)):
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{what} {i} of mg.grad is not a Tensor (got {type(t).__module__}."
+                                f"{type(t).__name__}); pass the minigan Tensors themselves, e.g. "
+                                "x = mg.tensor(a, requires_grad=True) and mg.grad(y, x)")
     for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not t.requires_grad:
             raise RuntimeError(f"input {i} of mg.grad does not require grad; create it with requires_grad=True")
     for i, o in enumerate(outputs):
         if not o.requires_grad:
@@ -605,17 +461,3 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False, retain_
             raise RuntimeError(f"input {i} of mg.grad was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
     return tuple(result)
-
-
-def no_grad_method(method):
-    """Decorator: run a method under ``no_grad``."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with no_grad():
-            return method(*args, **kwargs)
-
-    return wrapper
-
-
-from . import ops as _ops  # noqa: E402  (ops import Tensor and Function from this module)

@@ -7,6 +7,7 @@ CuPy is optional: it is imported the first time a GPU is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from typing import Any
@@ -70,6 +71,21 @@ def default_device() -> str:
     return _default_device
 
 
+@contextlib.contextmanager
+def using_device(device: str):
+    """``with using_device("cpu"):`` new tensors, and the random draws that fill them, go to ``device``
+    inside the block (as ``with torch.device(...)``); the default device is restored after it."""
+    global _default_device
+    device = _normalise_device(device)
+    if device == "cuda":
+        _load_cupy()
+    previous, _default_device = _default_device, device
+    try:
+        yield
+    finally:
+        _default_device = previous
+
+
 def is_cupy_array(x: Any) -> bool:
     return type(x) is not np.ndarray and type(x).__module__.startswith("cupy")
 
@@ -117,43 +133,65 @@ def to_numpy(array: Any) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- randomness
+#
+# Two generators: NumPy's (host draws) and the device's. CuPy's RandomState cannot export its cuRAND
+# state, so the device stream is kept here as two integers, (seed, draws): draw number k comes from a
+# Philox generator seeded with a key hashed from (seed, k). Saving those two integers in a checkpoint
+# and restoring them continues the device stream exactly, as NumPy's saved state continues the host's.
+
+_cuda_stream = {"seed": int(np.random.SeedSequence().generate_state(1, np.uint64)[0]), "draws": 0}
+_cuda_generator: Any = None
 
 
 def manual_seed(seed: int) -> None:
-    """Seed every generator minigan uses (NumPy, and CuPy once loaded)."""
+    """Seed every generator minigan uses (NumPy's, the device stream, and CuPy's global one once loaded)."""
     global _seed, _numpy_rng
     _seed = int(seed)
     _numpy_rng = np.random.default_rng(_seed)
+    _cuda_stream.update(seed=_seed, draws=0)
     if _cupy is not None:
         _cupy.random.seed(_seed)
 
 
-def numpy_rng() -> np.random.Generator:
-    """The global NumPy generator (seeded by :func:`manual_seed`)."""
-    return _numpy_rng
-
-
 def get_rng_state() -> str:
-    """The global generator's state as a JSON string (for checkpoints)."""
-    return json.dumps(_numpy_rng.bit_generator.state)
+    """The state of both generators (NumPy's and the device stream) as a JSON string, for checkpoints."""
+    return json.dumps({"numpy": _numpy_rng.bit_generator.state, "cuda": dict(_cuda_stream)})
 
 
 def set_rng_state(state: str) -> None:
-    _numpy_rng.bit_generator.state = json.loads(state)
+    """Restore what :func:`get_rng_state` returned (a NumPy-only state from older checkpoints works too)."""
+    state = json.loads(state)
+    if "numpy" not in state:  # saved before the device stream was part of the state
+        state = {"numpy": state, "cuda": _cuda_stream}
+    _numpy_rng.bit_generator.state = state["numpy"]
+    _cuda_stream.update(seed=int(state["cuda"]["seed"]), draws=int(state["cuda"]["draws"]))
+
+
+def _next_cuda_generator():
+    """The device generator for the next draw: Philox keyed by (seed, draws), then draws += 1."""
+    global _cuda_generator
+    cupy = _load_cupy()
+    if _cuda_generator is None:
+        _cuda_generator = cupy.random.RandomState(method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+    key = np.random.SeedSequence([_cuda_stream["seed"], _cuda_stream["draws"]]).generate_state(1, np.uint64)[0]
+    _cuda_stream["draws"] += 1
+    _cuda_generator.seed(key)
+    return _cuda_generator
 
 
 def random_normal(shape, dtype="float32", device: str | None = None):
     """N(0, 1) samples from the device's seeded generator."""
     device = device or _default_device
     if device == "cuda":
-        return _load_cupy().random.standard_normal(shape, dtype=dtype)
+        return _next_cuda_generator().standard_normal(shape, dtype=np.dtype(dtype))
     return _numpy_rng.standard_normal(shape, dtype=np.dtype(dtype))
 
 
 def random_uniform(shape, low=0.0, high=1.0, dtype="float32", device: str | None = None):
+    """U[low, high) samples from the device's seeded generator."""
     device = device or _default_device
     if device == "cuda":
-        return _load_cupy().random.uniform(low, high, shape).astype(dtype)
+        return _next_cuda_generator().uniform(low, high, shape, dtype=np.dtype(dtype))
     return _numpy_rng.uniform(low, high, shape).astype(dtype)
 
 

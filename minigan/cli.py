@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import inspect
 import json
+import math
 import os
 import sys
 import time
@@ -24,7 +26,9 @@ import numpy as np
 HOOKS = {
     "lesson": ("minigan.lessons_cli", "main_lesson", "list and run the step-by-step lessons"),
     "check": ("minigan.grading.cli", "main_check", "check a student's implementation against the reference"),
-    "eval": ("minigan.metrics.cli", "main_eval", "compute sample-quality metrics of a checkpoint or saved samples"),
+    "eval": ("minigan.translate_cli", "main_eval",
+             "compute sample-quality metrics (a translation task's metrics) of a checkpoint or saved samples"),
+    "translate": ("minigan.translate_cli", "main_translate", "apply a trained image-to-image generator to images"),
 }
 
 FILE_NOTES = {
@@ -41,6 +45,75 @@ class CommandError(Exception):
     """A problem with the user's request: printed as ``minigan: error: ...`` with exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (``minigan train: error: ...``) and exit status 2, no usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer ≥ {low}"
+    return parse
+
+
+def _float_in(low: float, strict: bool):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"must be a finite number {'>' if strict else '≥'} {low:g}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+_POSITIVE, _AT_LEAST_2, _COUNT = _int_at_least(1), _int_at_least(2), _int_at_least(0)
+_RATE, _NON_NEGATIVE = _float_in(0.0, strict=True), _float_in(0.0, strict=False)
+
+
+# ----------------------------------------------------------------------------- output the terminal can show
+
+_ASCII = {"→": "->", "←": "<-", "×": "x", "±": "+/-", "≥": ">=", "≤": "<=", "−": "-", "·": "*", "…": "...",
+          "σ": "sigma", "λ": "lambda", "β": "beta", "²": "^2", "√": "sqrt", "≈": "~", "–": "-", "—": "-",
+          "‖": "||", "∇": "grad", "θ": "theta", "ε": "eps", "µ": "u", "█": "#", "▏": "|"}
+
+
+def _ascii_fallback(err: UnicodeError):
+    """An encode-error handler: a character the stream's encoding lacks becomes its ASCII spelling, or '?'."""
+    text = err.object[err.start:err.end]
+    return "".join(_ASCII.get(c, "?") for c in text), err.end
+
+
+codecs.register_error("minigan-ascii", _ascii_fallback)
+
+
+def _printable_streams() -> None:
+    """Let stdout / stderr print every message in any encoding (cp1252 on Windows, ASCII in a bare shell):
+    characters the encoding cannot show are spelled in ASCII instead of raising UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and stream.errors == "strict":
+            try:
+                stream.reconfigure(errors="minigan-ascii")
+            except (ValueError, OSError):  # a closed or detached stream
+                pass
+
+
 # ----------------------------------------------------------------------------- the parser
 
 
@@ -49,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .gan.families import FAMILIES
     from .gan.losses import LOSSES
 
-    parser = argparse.ArgumentParser(prog="minigan", description="A from-scratch NumPy engine for teaching GANs.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = _Parser(prog="minigan", description="A from-scratch NumPy engine for teaching GANs.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser(
         "train", help="train a GAN (with no options: a DCGAN on the bundled digits)",
@@ -58,16 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
     train.add_argument("--loss", choices=LOSSES,
-                       help="default: the model's own (hinge for sagan, ...), else nonsaturating")
+                       help="default: the model's own (hinge for sagan, lsgan for cyclegan, ...), else nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
-    train.add_argument("--steps", type=int, help="generator updates")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr-g", type=float, help="generator learning rate")
-    train.add_argument("--lr-d", type=float, help="discriminator learning rate")
-    train.add_argument("--n-critic", type=int, help="discriminator updates per generator update")
-    train.add_argument("--width", type=int, help="DCGAN base channels or MLP hidden units")
-    train.add_argument("--nz", type=int, help="noise size")
-    train.add_argument("--instance-noise", type=float,
+    train.add_argument("--steps", type=_POSITIVE, help="generator updates")
+    train.add_argument("--batch-size", type=_AT_LEAST_2)
+    train.add_argument("--lr-g", type=_RATE, help="generator learning rate")
+    train.add_argument("--lr-d", type=_RATE, help="discriminator learning rate")
+    train.add_argument("--n-critic", type=_POSITIVE, help="discriminator updates per generator update")
+    train.add_argument("--width", type=_POSITIVE, help="DCGAN base channels or MLP hidden units")
+    train.add_argument("--nz", type=_POSITIVE, help="noise size")
+    train.add_argument("--instance-noise", type=_NON_NEGATIVE,
                        help="std of the Gaussian noise added to everything D sees (default: 0.3 for images, 0 else)")
     train.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D")
     train.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, help="a minibatch-stddev layer in D")
@@ -75,25 +148,37 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep an exponential moving average of G's weights and sample from it")
     train.add_argument("--lr-decay", action=argparse.BooleanOptionalAction,
                        help="decay the learning rates linearly to 0 over the steps")
-    train.add_argument("--seed", type=int, help="default: 0")
-    train.add_argument("--device", choices=("cpu", "cuda"), help="default: cpu")
+    train.add_argument("--unrolled-steps", type=_COUNT, metavar="K",
+                       help="unrolled GAN (mlp models): G's loss against D unrolled K optimizer steps ahead")
+    train.add_argument("--d-norm", choices=("batch", "layer", "none"),
+                       help="D's normalisation (default: batch for dcgan, layer with --dp or wgan-gp, none for mlp)")
+    train.add_argument("--dp", action="store_true", default=None,
+                       help="differentially private D (DP-SGD): Poisson batches, per-example clipping, Gaussian noise")
+    train.add_argument("--noise-multiplier", type=float, metavar="SIGMA", help="--dp noise σ (default 1.0)")
+    train.add_argument("--max-grad-norm", type=float, metavar="C", help="--dp per-example clipping norm (default 1.0)")
+    train.add_argument("--delta", type=float, help="--dp δ of the (ε, δ) guarantee (default 1e-5)")
+    train.add_argument("--target-epsilon", type=float, metavar="EPS",
+                       help="--dp: solve σ so that the run ends at this ε (instead of --noise-multiplier)")
+    train.add_argument("--seed", type=_COUNT, help="default: 0")
+    train.add_argument("--device", choices=("cpu", "cuda"),
+                       help="default: cuda under MINIGAN_BACKEND=cupy, else cpu")
     train.add_argument("--out", help="run directory (default: runs/<model>-<data>..., runs/dcgan for the default)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    train.add_argument("--sample-every", type=int, help="write samples.png every N steps")
-    train.add_argument("--checkpoint-every", type=int, help="write checkpoint.npz every N steps")
-    train.add_argument("--log-every", type=int, help="add a row to history.csv every N steps")
-    train.add_argument("--eval-samples", type=int, help="samples behind metrics.json (default 2000; 0: none)")
+    train.add_argument("--sample-every", type=_POSITIVE, help="write samples.png every N steps")
+    train.add_argument("--checkpoint-every", type=_POSITIVE, help="write checkpoint.npz every N steps")
+    train.add_argument("--log-every", type=_POSITIVE, help="add a row to history.csv every N steps")
+    train.add_argument("--eval-samples", type=_COUNT, help="samples behind metrics.json (default 2000; 0: none)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sample = sub.add_parser("sample", help="draw samples from a trained generator",
                             description="Draw samples from the generator in a checkpoint (its EMA weights if kept).")
     sample.add_argument("--checkpoint", required=True, help="a checkpoint.npz written by minigan train")
-    sample.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
+    sample.add_argument("--n", type=_POSITIVE, default=1000, help="number of samples (default 1000)")
     sample.add_argument("--out", default="samples.npy", help=".npy array (default) or .png picture")
     sample.add_argument("--labels", help="class labels for a cgan: one (3) or a comma list (0,1,2) repeated")
     sample.add_argument("--truncation", type=float,
                         help="the truncation trick: the resampling threshold t of |z| for biggan, ψ for stylegan")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=_COUNT, default=0)
     sample.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
 
     for name, (_, _, text) in HOOKS.items():
@@ -111,48 +196,165 @@ def _default_out(config) -> str:
         name += "-" + config.data.split(":")[0]
     if config.loss != "nonsaturating":
         name += "-" + config.loss
+    if config.unrolled_steps:
+        name += f"-unrolled{config.unrolled_steps}"
+    if config.dp:
+        name += "-dp"
     if config.seed != 0:
         name += f"-seed{config.seed}"
     return os.path.join("runs", name)
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay")
+                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps", "d_norm",
+                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 
-def _train(args) -> int:
+def _prepare_out(out: str) -> None:
+    """Make sure ``out`` is (or can become) a writable directory, before anything is computed."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise CommandError(f"--out {out} is a file, not a directory; choose a directory for the run")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as err:
+        raise CommandError(f"cannot create the run directory {out}: {err.strerror or err}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise CommandError(f"cannot write into the run directory {out}: permission denied")
+
+
+def _clear_unfinished_start(out: str) -> None:
+    """A folder with config.json / history.csv but no checkpoint holds a run that stopped before its first
+    checkpoint: it cannot be resumed, so a fresh run may take the folder (those two files are replaced)."""
+    if os.path.exists(os.path.join(out, "checkpoint.npz")):
+        return  # a real run: the trainer refuses to overwrite it
+    stale = [name for name in ("config.json", "history.csv") if os.path.exists(os.path.join(out, name))]
+    if stale:
+        print(f"note: {out} holds {' and '.join(stale)} of a run that stopped before its first checkpoint "
+              "(nothing to resume); starting afresh there")
+        for name in stale:
+            os.remove(os.path.join(out, name))
+
+
+def _read_checkpoint(path: str) -> dict:
+    """A training checkpoint's contents, or a CommandError that says what the file is instead."""
+    from . import io
+
+    state = io.load(path)  # ValueError (corrupt, not an .npz) → exit 2
+    needed = ("config", "G", "D", "opt_G", "opt_D", "rng", "step")
+    missing = [k for k in needed if not isinstance(state, dict) or k not in state]
+    if missing:
+        held = ", ".join(sorted(map(str, state))[:6]) if isinstance(state, dict) and state else "nothing"
+        raise CommandError(f"{path} is not a minigan training checkpoint: it lacks {', '.join(missing)} "
+                           f"(it holds {held}); resume needs the checkpoint.npz that minigan train wrote")
+    return state
+
+
+def _history_end(path: str) -> int | None:
+    """The last step recorded in history.csv (None when there is none)."""
+    import csv
+
+    if not os.path.exists(path):
+        return None
+    last = None
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            try:
+                last = int(float(row["step"]))
+            except (KeyError, TypeError, ValueError):  # a line cut short by a crash
+                continue
+    return last
+
+
+def _check_resume(out: str, given: dict) -> None:
+    """Refuse a resume that would lose or mix things (before anything is loaded into a trainer)."""
+    from .gan import TrainConfig
+
+    path = os.path.join(out, "checkpoint.npz")
+    if not os.path.isfile(path):
+        if os.path.exists(os.path.join(out, "config.json")):
+            raise CommandError(f"cannot resume: the run in {out} stopped before its first checkpoint "
+                               f"(no {path}); start it again without --resume")
+        raise CommandError(f"cannot resume: no checkpoint at {path}")
+    state = _read_checkpoint(path)
+    config = TrainConfig.from_json(state["config"])
+    done = int(state["step"])
+    saved = os.path.join(out, "config.json")
+    if os.path.exists(saved):
+        with open(saved) as f:
+            before = json.load(f)
+        differ = [f"{k} {before[k]!r} in config.json vs {v!r} in the checkpoint"
+                  for k, v in json.loads(config.to_json()).items()
+                  if k in before and k not in _RESUME_SETTINGS and before[k] != v]
+        if differ:
+            raise CommandError(f"{path} was not written by the run in {out}: {'; '.join(differ)}. Put the "
+                               "run's own checkpoint back, or resume the checkpoint in its own folder")
+        changed = [f"--{k.replace('_', '-')} {given[k]} (the run has {before.get(k)})"
+                   for k in _TRAIN_SETTINGS if k in given and given[k] != before.get(k)]
+        if changed:
+            raise CommandError(f"--resume continues the run in {out} with its own settings; these differ: "
+                               f"{'; '.join(changed)}. Drop them, or start a new run with another --out")
+    logged = _history_end(os.path.join(out, "history.csv"))
+    if logged is not None and logged > done + config.checkpoint_every:
+        raise CommandError(f"{path} holds step {done} but history.csv goes on to step {logged}, past the next "
+                           f"checkpoint (every {config.checkpoint_every} steps): it is not this run's last "
+                           "checkpoint, and resuming would cut history.csv back to step "
+                           f"{done}. Put the run's own checkpoint back")
+    wanted = given.get("steps", config.steps)
+    if wanted < done:
+        raise CommandError(f"the run in {out} has done {done} steps; --steps {wanted} is fewer. Pass --steps N "
+                           f"with N > {done} to train longer")
+    if wanted == done:
+        raise CommandError(f"the run in {out} is finished ({done} of {done} steps); pass --steps N with "
+                           f"N > {done} to train longer")
+    horizon = [name for name in ("lr_decay", "anneal_noise") if getattr(config, name, False)]
+    if wanted != config.steps and horizon:
+        what = " and ".join({"lr_decay": "the learning rates (--lr-decay)",
+                             "anneal_noise": "the instance noise (annealed)"}[n] for n in horizon)
+        print(f"note: {what} follow a schedule over the run's length; with --steps {wanted} instead of "
+              f"{config.steps} they go from their value at step {done} of a {wanted}-step schedule to 0 at "
+              f"step {wanted}, so this run is not the same as a straight {wanted}-step run")
+
+
+def _train(args, program: bool) -> int:
     from .gan import Trainer, TrainingDiverged, default_config
 
     given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
-    config = default_config(**{"data": "digits16", **given})  # the loss: the model's own, else nonsaturating
+    config = default_config(**{"data": "digits16", **given})  # loss: the family's default
+    if 0 < config.eval_samples < 4:
+        raise CommandError(f"--eval-samples must be 0 (no metrics) or at least 4, got {config.eval_samples}")
     out = args.out or _default_out(config)
     progress = not args.quiet
     if args.resume:
-        saved = os.path.join(out, "config.json")
-        if os.path.exists(saved):
-            with open(saved) as f:
-                before = json.load(f)
-            changed = [f"--{k.replace('_', '-')} {given[k]} (the run has {before.get(k)})"
-                       for k in _TRAIN_SETTINGS if k in given and given[k] != before.get(k)]
-            if changed:
-                raise CommandError(f"--resume continues the run in {out} with its own settings; these differ: "
-                                   f"{'; '.join(changed)}. Drop them, or start a new run with another --out")
+        _check_resume(out, given)
         trainer = Trainer.resume(out, progress=progress, **{k: given.get(k) for k in _RESUME_SETTINGS})
         print(f"resuming {out} at step {trainer.step} of {trainer.config.steps}")
-        if trainer.step >= trainer.config.steps:
-            print(f"the run is already finished; pass --steps N (more than {trainer.step}) to train longer")
     else:
+        if args.target_epsilon is not None and args.noise_multiplier is not None:
+            raise CommandError("give --noise-multiplier or --target-epsilon, not both")
+        dp_flags = [f"--{k.replace('_', '-')}" for k in ("noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
+                    if getattr(args, k) is not None]
+        if dp_flags and not config.dp:
+            raise CommandError(f"{', '.join(dp_flags)} {'applies' if len(dp_flags) == 1 else 'apply'} only with --dp")
+        _prepare_out(out)
+        _clear_unfinished_start(out)
         trainer = Trainer.from_config(config, out_dir=out, progress=progress)
         print(f"training {config.model} ({config.loss} loss) on {config.data} for {config.steps} steps → {out}")
+        if config.dp:
+            swapped = config.d_norm is None and config.model == "dcgan"
+            norm = "layer norm (per example) instead of batch norm" if swapped else f"norm {config.d_norm or 'none'}"
+            print(f"DP-SGD on D: σ = {trainer.config.noise_multiplier:.4g}, C = {config.max_grad_norm}, "
+                  f"q = {trainer.accountant.sample_rate:.4g}, δ = {config.delta}; D uses {norm}")
     start = time.perf_counter()
     try:
-        trainer.fit()
+        trainer.fit()  # with the BLAS thread policy of minigan.threads
     except KeyboardInterrupt:
         path = os.path.join(out, "checkpoint.npz")
         saved = f"the checkpoint in {path} holds step {_step_of(path)}" if os.path.exists(path) else "no checkpoint"
         print(f"\ninterrupted at step {trainer.step}; {saved}.\nContinue with: minigan train --out {out} --resume",
               file=sys.stderr)
+        if not program:  # a caller of main() (a test, a notebook) gets the interrupt itself
+            raise
         return 130
     except TrainingDiverged as err:
         print(f"minigan: error: {err}", file=sys.stderr)
@@ -177,6 +379,8 @@ def _step_of(checkpoint: str) -> int:
 
 # ----------------------------------------------------------------------------- sample
 
+SAMPLE_FORMATS = (".npy", ".png")
+
 
 def _parse_labels(text: str | None, n: int):
     if text is None:
@@ -185,16 +389,41 @@ def _parse_labels(text: str | None, n: int):
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError as err:
         raise CommandError(f"--labels takes integers like 3 or 0,1,2; got {text!r}") from err
+    if not values:
+        raise CommandError(f"--labels takes integers like 3 or 0,1,2; got {text!r}")
     return np.resize(np.array(values, dtype=np.int64), n)
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux's MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _sample(args) -> int:
     from . import viz
     from .gan import get_family, load_generator
 
-    if args.n < 1:
-        raise CommandError(f"--n must be positive, got {args.n}")
+    extension = os.path.splitext(args.out)[1].lower()
+    if extension not in SAMPLE_FORMATS:
+        raise CommandError(f"--out {args.out}: write a .npy array or a .png picture (got {extension or 'no'} "
+                           "extension)")
+    if os.path.isdir(args.out):
+        raise CommandError(f"--out {args.out} is a directory; name the file to write")
     G, config, dataset = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    shape = tuple(dataset.data.shape[1:])
+    need = 2 * args.n * int(np.prod(shape)) * 4  # the float32 batches and their concatenation
+    free = _available_memory()
+    if free is not None and need > free:
+        raise CommandError(f"--n {args.n} samples of shape {shape} need about {need / 2**30:.1f} GiB of memory; "
+                           f"{free / 2**30:.1f} GiB is available. Draw fewer (or several files with --seed)")
+    labels = _parse_labels(args.labels, args.n)
     family = get_family(config.model)
     num_classes = dataset.num_classes if family.conditional else None
     extra = {}
@@ -203,13 +432,18 @@ def _sample(args) -> int:
             raise CommandError(f"--truncation applies to models with a truncation trick (biggan, stylegan), "
                                f"not {config.model}")
         extra["truncation"] = args.truncation
-    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes,
-                      labels=_parse_labels(args.labels, args.n), **extra)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if args.out.endswith(".png"):
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    except OSError as err:
+        raise CommandError(f"cannot create the folder of --out {args.out}: {err.strerror or err}") from None
+    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels, **extra)
+    if extension == ".png" and dataset.kind == "translation":  # outputs for random test inputs
+        viz.save_image_grid(x, args.out, title=f"{args.n} translated test inputs, {args.checkpoint}")
+    elif extension == ".png":
         viz.plot_samples(x, dataset, args.out, title=f"{args.n} samples from {args.checkpoint}")
     else:
-        np.save(args.out, x)
+        with open(args.out, "wb") as f:  # np.save(path) would add ".npy" to any other name
+            np.save(f, x)
     print(f"wrote {args.n} samples of shape {tuple(x.shape[1:])} to {args.out}")
     return 0
 
@@ -234,7 +468,11 @@ def _run_hook(name: str, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit status. ``argv`` None reads ``sys.argv`` (the program itself: a
+    Ctrl-C during training then becomes exit status 130; given ``argv``, KeyboardInterrupt reaches the caller)."""
+    program = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
+    _printable_streams()
     if argv and argv[0] in HOOKS:  # their own parsers read the rest, --help included
         return _run_hook(argv[0], argv[1:])
     parser = build_parser()
@@ -243,7 +481,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _train(args) if args.command == "train" else _sample(args)
-    except (CommandError, ValueError, FileExistsError, FileNotFoundError, RuntimeError) as err:
+        return _train(args, program) if args.command == "train" else _sample(args)
+    except (CommandError, ValueError, TypeError, FileExistsError, FileNotFoundError, RuntimeError) as err:
         print(f"minigan: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a disk that is full, a folder that vanished: one line, no traceback
+        print(f"minigan: error: {err.strerror or err}"
+              f"{f' ({err.filename})' if err.filename else ''}", file=sys.stderr)
         return 2

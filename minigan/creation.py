@@ -20,14 +20,37 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False, device: str | Non
     """
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, (list, tuple)):
+        _refuse_tensors_inside(data)
     device = device or (backend.device_of(data) if backend.is_cupy_array(data) else backend.default_device())
     xp = backend.xp_for(device)
     if backend.is_cupy_array(data) and device == "cpu":
         data = data.get()
-    array = xp.array(data, dtype=None if dtype is None else np.dtype(dtype), copy=True)
+    try:
+        array = xp.array(data, dtype=None if dtype is None else np.dtype(dtype), copy=True)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"mg.tensor: cannot make a tensor of this data ({err}); "
+                        "pass numbers, nested lists of numbers, or a numeric array") from err
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"mg.tensor: data of dtype {array.dtype} ({_KIND_NAMES.get(array.dtype.kind, 'other')}) "
+                        "is not supported; tensors hold booleans, integers or floating-point numbers")
     if dtype is None and array.dtype.kind == "f" and array.dtype != DEFAULT_FLOAT:
         array = array.astype(DEFAULT_FLOAT)
     return Tensor(array, requires_grad=requires_grad)
+
+
+_KIND_NAMES = {"c": "complex numbers", "O": "Python objects", "U": "strings", "S": "bytes", "M": "dates",
+               "m": "time spans", "V": "raw records"}
+
+
+def _refuse_tensors_inside(items) -> None:
+    """A list of Tensors would become an object array: say how to combine them instead."""
+    for item in items:
+        if isinstance(item, Tensor):
+            raise TypeError("mg.tensor: got a list holding Tensors; combine tensors with mg.stack(list) or "
+                            "mg.concat(list) (which keep the graph), or pass [t.numpy() for t in list]")
+        if isinstance(item, (list, tuple)):
+            _refuse_tensors_inside(item)
 
 
 def _make(fill, shape, dtype, requires_grad, device) -> Tensor:

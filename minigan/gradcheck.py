@@ -100,18 +100,30 @@ def _mismatch_report(what: str, numerical: np.ndarray, analytical: np.ndarray, s
     diff = np.abs(analytical - numerical)
     allowed = atol + rtol * np.abs(numerical)
     rel = diff / np.maximum(np.abs(numerical), 1e-12)
-    order = np.argsort(-(diff - allowed), axis=None)[:5]
+    excess = np.where(np.isnan(diff), np.inf, diff - allowed)  # a NaN / Inf element is the worst kind
+    order = np.argsort(-excess, axis=None, kind="stable")[:5]
     lines = [f"gradcheck failed: {what} does not match finite differences.",
-             f"  {int((diff > allowed).sum())} of {diff.size} elements are outside |analytical - numerical| "
+             f"  {int((~(diff <= allowed)).sum())} of {diff.size} elements are outside |analytical - numerical| "
              f"<= atol + rtol*|numerical| (atol={atol:g}, rtol={rtol:g}); the worst:",
              "    index            numerical      analytical      |diff|    rel. error"]
     for flat in order:
         idx = np.unravel_index(flat, shape) if len(shape) else ()
         lines.append(f"    {str(tuple(int(i) for i in idx)):<16} {numerical.flat[flat]:>12.6g}  "
                      f"{analytical.flat[flat]:>12.6g}  {diff.flat[flat]:>10.3g}  {rel.flat[flat]:>10.3g}")
+    lines.extend(_non_finite(numerical, analytical))
     lines.extend(_hints(numerical, analytical))
     lines.append(f"  ({note})")
     return "\n".join(lines)
+
+
+def _non_finite(numerical: np.ndarray, analytical: np.ndarray) -> list[str]:
+    """Say plainly when NaN / Inf is involved: then no tolerance can make the comparison pass."""
+    bad_num, bad_an = int((~np.isfinite(numerical)).sum()), int((~np.isfinite(analytical)).sum())
+    if not (bad_num or bad_an):
+        return []
+    return [f"  {bad_num} numerical and {bad_an} analytical value(s) are NaN or Inf: the function is not "
+            "defined or not differentiable at these inputs (e.g. log or sqrt of a negative number, a division "
+            "by zero), or backward produces NaN/Inf there. Check at inputs inside the function's domain."]
 
 
 def _hints(numerical: np.ndarray, analytical: np.ndarray) -> list[str]:
@@ -154,6 +166,9 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
 
 
 def _check(fn, inputs, wrt, eps, atol, rtol, fast_mode, nondet_tol, rng) -> None:
+    for j in wrt:  # contiguous before the graph is built: replacing .data later would bump its version
+        if not inputs[j].data.flags.c_contiguous:
+            inputs[j].data = inputs[j].data.copy()
     outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
     if not outputs:
         raise GradcheckError("gradcheck: fn returned no Tensor")

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import backend, compiled, kernels
 from .autograd import Tensor, no_grad
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
+__all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "functional_step"]
 
 
 class Optimizer:
@@ -55,13 +55,10 @@ class Optimizer:
         self.param_groups.append({**settings, "params": params})
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients (``.grad = None``) before the next backward."""
+        """Forget the gradients (``.grad = None``) before the next backward (zeros with ``set_to_none=False``)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = Tensor(backend.array_module(p.data).zeros_like(p.data))
+                p.zero_grad(set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient (under ``no_grad``)."""
@@ -189,10 +186,11 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015), exactly as torch.optim.Adam:
+    """Adam (Kingma & Ba, 2015, Algorithm 1), as torch.optim.Adam:
 
         m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
-        p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+        m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
+        p ← p − lr · m̂ / (√v̂ + eps)
 
     DCGAN uses ``lr=2e-4, betas=(0.5, 0.999)``.
     """
@@ -208,22 +206,44 @@ class Adam(Optimizer):
 
     def update(self, p, grad, state, group):
         xp = backend.array_module(p.data)
-        beta1, beta2 = group["betas"]
         if not state:
             state.update(step=0, exp_avg=xp.zeros_like(p.data), exp_avg_sq=xp.zeros_like(p.data))
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * p.data
         state["step"] += 1
+        if kernels.textbook():
+            self.update_textbook(p, grad, state, group)
+        else:
+            self.update_fast(p, grad, state, group)
+
+    @staticmethod
+    def update_textbook(p, grad, state, group):
+        """The algorithm line by line (new arrays for m and v, then the step)."""
+        beta1, beta2 = group["betas"]
+        t = state["step"]
+        state["exp_avg"] = m = beta1 * state["exp_avg"] + (1 - beta1) * grad
+        state["exp_avg_sq"] = v = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        p.data -= group["lr"] * m_hat / (backend.array_module(v).sqrt(v_hat) + group["eps"])
+
+    @staticmethod
+    def update_fast(p, grad, state, group):
+        """The same step, in place through one temporary: with c = √(1 − β₂ᵗ),
+        lr · m̂ / (√v̂ + eps) = lr·c/(1 − β₁ᵗ) · m / (√v + eps·c). Where numba runs, one compiled pass."""
+        xp = backend.array_module(p.data)
+        beta1, beta2 = group["betas"]
         m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-        # in place, through one temporary; with c = √(1 − β₂ᵗ) the step is  lr·c/(1 − β₁ᵗ) · m / (√v + eps·c)
         c = math.sqrt(1 - beta2**t)
+        if compiled.adam(p.data, grad, m, v, beta1, beta2, group["lr"] * c / (1 - beta1**t), group["eps"] * c):
+            return
         tmp = xp.multiply(grad, 1 - beta1)
         m *= beta1
-        m += tmp
+        m += tmp  # m ← β₁·m + (1 − β₁)·g
         xp.multiply(grad, 1 - beta2, out=tmp)
         tmp *= grad
         v *= beta2
-        v += tmp
+        v += tmp  # v ← β₂·v + (1 − β₂)·g²
         xp.sqrt(v, out=tmp)
         tmp += group["eps"] * c
         xp.divide(m, tmp, out=tmp)
@@ -279,3 +299,50 @@ class RMSprop(Optimizer):
             p.data -= group["lr"] * buf
         else:
             p.data -= group["lr"] * (grad / avg)
+
+
+def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tensor],
+                    states: list[dict[str, Any]] | None = None) -> tuple[list[Tensor], list[dict[str, Any]]]:
+    """One step of ``optimizer``'s rule written with Tensor ops, so that it can be differentiated.
+
+    Returns (new parameters, new states); nothing is modified. ``params`` are the optimizer's parameters
+    (or Tensors standing in for them, in the same order), ``grads`` their gradients (made with
+    ``create_graph=True`` to differentiate through the step), ``states`` each parameter's state (default:
+    the optimizer's own, read as constants). Unrolled GANs (Metz et al. 2017) chain K of these steps.
+    The hyperparameters are those of the optimizer's parameter groups. The rules are the ones in the
+    docstrings of :class:`SGD` (without nesterov) and :class:`Adam`; RMSprop is not supported.
+    """
+    if not isinstance(optimizer, (SGD, Adam)):
+        raise TypeError(f"functional_step supports SGD and Adam, got {type(optimizer).__name__}")
+    groups = [g for g in optimizer.param_groups for _ in g["params"]]
+    if not (len(params) == len(grads) == len(groups)) or (states is not None and len(states) != len(params)):
+        raise ValueError(f"functional_step: the optimizer has {len(groups)} parameters, got {len(params)} "
+                         f"params, {len(grads)} grads and {len(states) if states is not None else '-'} states")
+    if states is None:
+        originals = [p for g in optimizer.param_groups for p in g["params"]]
+        states = [{k: Tensor(v) if hasattr(v, "shape") else v for k, v in optimizer.state.get(p, {}).items()}
+                  for p in originals]
+    new_params, new_states = [], []
+    for p, g, state, group in zip(params, grads, states, groups):
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        if isinstance(optimizer, SGD):
+            if group["nesterov"]:
+                raise ValueError("functional_step does not support nesterov momentum")
+            state = dict(state)
+            if group["momentum"] != 0:
+                buf = state.get("momentum_buffer")
+                buf = g if buf is None else group["momentum"] * buf + (1 - group["dampening"]) * g
+                g = state["momentum_buffer"] = buf
+            new_params.append(p - group["lr"] * g)
+        else:
+            beta1, beta2 = group["betas"]
+            t = state.get("step", 0) + 1
+            m = (1 - beta1) * g if "exp_avg" not in state else beta1 * state["exp_avg"] + (1 - beta1) * g
+            v = (1 - beta2) * g * g if "exp_avg_sq" not in state else beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            # √(v + 1e-30): the same value (eps is 1e-8), and a finite derivative where g (so v) is exactly 0
+            denom = (v + 1e-30) ** 0.5 / math.sqrt(1 - beta2**t) + group["eps"]
+            new_params.append(p - group["lr"] / (1 - beta1**t) * m / denom)
+            state = dict(step=t, exp_avg=m, exp_avg_sq=v)
+        new_states.append(state)
+    return new_params, new_states

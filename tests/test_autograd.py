@@ -206,7 +206,7 @@ def test_float32_stays_float32_through_forward_and_backward():
     h = F.leaky_relu(h, 0.2)
     h = mg.relu(F.conv_transpose2d(h, wt, bt, stride=2, padding=1))
     h = (h.reshape(4, -1) @ wl.T) * 0.5 + 1
-    loss = mg.softplus(-h).mean() + (h ** 2).mean() * 0.1 + mg.logsigmoid(h).sum() / 3 + h.var()
+    loss = mg.softplus(-h).mean() + (h ** 2).mean() * 0.1 + mg.logsigmoid(h).sum() / 3 + h.var(correction=0)
     seen = []
     stack, visited = [loss], set()
     while stack:
@@ -239,3 +239,26 @@ def test_detect_anomaly_names_the_function():
     x = mg.tensor([0.0], requires_grad=True)
     with mg.detect_anomaly(), pytest.raises(FloatingPointError, match="Sqrt"):
         mg.sqrt(x).backward()
+
+
+class Scale(mg.Function):
+    """y = c·x for a constant c, declared in __init__;  dx = c g."""
+
+    def __init__(self, c: float):
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, g):
+        return g * self.c
+
+
+def test_function_parameters_are_declared_in_init():
+    x = t64([1.0, -2.0])
+    assert mg.gradcheck(lambda t: Scale.apply(t, c=3.0), (x,))
+    np.testing.assert_array_equal(to_np(Scale(c=2.0)(x)), [2.0, -4.0])
+    with pytest.raises(TypeError, match=r"Cube declares the parameters \[\]"):
+        Cube.apply(x, power=3)  # Cube declares no parameters
+    with pytest.raises(TypeError, match=r"Scale declares the parameters \['c'\].*\['scale'\]"):
+        Scale.apply(x, scale=3.0)  # not the name it declares

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import t64, to_np
+from conftest import on_device, t64, to_np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -326,13 +326,13 @@ def test_instance_norm(n, c, h, w, affine):
 def test_instance_norm_running_stats_as_torch(rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((3, 2, 4, 5))
-    rm, rv = np.zeros(2), np.ones(2)
+    rm, rv = on_device(np.zeros(2)), on_device(np.ones(2))
     trm, trv = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
     for _ in range(2):
         F.instance_norm(t64(x), rm, rv, use_input_stats=True, momentum=0.3)
         torch.nn.functional.instance_norm(torch.from_numpy(x), trm, trv, use_input_stats=True, momentum=0.3)
-    np.testing.assert_allclose(rm, trm.numpy(), atol=1e-12)
-    np.testing.assert_allclose(rv, trv.numpy(), atol=1e-12)
+    np.testing.assert_allclose(to_np(rm), trm.numpy(), atol=1e-12)
+    np.testing.assert_allclose(to_np(rv), trv.numpy(), atol=1e-12)
     y = to_np(F.instance_norm(t64(x), rm, rv, use_input_stats=False))
     ty = torch.nn.functional.instance_norm(torch.from_numpy(x), trm, trv, use_input_stats=False).numpy()
     np.testing.assert_allclose(y, ty, atol=1e-10)

@@ -5,9 +5,12 @@ import pytest
 from conftest import t64, to_np
 from hypothesis import given
 from hypothesis import strategies as st
+from tiers import kernel_tier  # noqa: F401  (runs this module on both kernel tiers)
 
 import minigan as mg
 import minigan.nn.functional as F
+
+pytestmark = pytest.mark.usefixtures("kernel_tier")
 
 
 def conv2d_loops(x, w, b, stride, padding):
@@ -89,9 +92,10 @@ def test_conv_and_transposed_conv_are_adjoint(case):
     s, p = case["stride"], case["padding"]
     cx = F.conv2d(t64(x), t64(w), stride=s, padding=p)
     y = rng.standard_normal(cx.shape)
-    from minigan.ops.conv import conv_transpose2d_raw
+    from minigan.ops.conv import ConvTranspose2d, as_pair
 
-    ty = conv_transpose2d_raw(t64(y), t64(w), s, p, x.shape[2:])
+    ty = ConvTranspose2d.apply(t64(y), t64(w), stride=as_pair(s, "stride"), padding=as_pair(p, "padding"),
+                               out_hw=x.shape[2:])
     np.testing.assert_allclose(np.sum(to_np(cx) * y), np.sum(x * to_np(ty)), rtol=1e-10)
 
 

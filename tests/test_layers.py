@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import t64, to_np
+from conftest import on_device, t64, to_np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +82,7 @@ def test_batch_norm1d(shape, training, affine):
 @given(shape=st.sampled_from([(2, 2, 2, 2), (1, 3, 2, 1), (3, 1, 1, 2)]), training=st.booleans())
 def test_batch_norm2d(shape, training):
     layer = nn.BatchNorm2d(shape[1]).train(training)
-    layer.weight.data[...] = np.arange(1, shape[1] + 1)  # not just 1: checks the weight's gradient path
+    layer.weight.data[...] = on_device(np.arange(1, shape[1] + 1), layer.weight)  # not 1: tests the weight gradient
     assert layer(mg.randn(*shape)).shape == shape
     assert gradcheck_layer(layer, rand64(*shape))
 
@@ -90,7 +90,7 @@ def test_batch_norm2d(shape, training):
 @pytest.mark.parametrize("shape, normalized", [((3, 4), 4), ((2, 2, 3), (2, 3)), ((2, 3), [3])])
 def test_layer_norm(shape, normalized):
     layer = nn.LayerNorm(normalized)
-    layer.weight.data[...] = np.random.default_rng(1).standard_normal(layer.weight.shape)
+    layer.weight.data[...] = on_device(np.random.default_rng(1).standard_normal(layer.weight.shape), layer.weight)
     assert layer(mg.randn(*shape)).shape == shape
     assert gradcheck_layer(layer, rand64(*shape))
 
@@ -305,9 +305,9 @@ def _perturb(layer, rng):
     """Random parameters and running statistics, so that parity does not rest on the defaults."""
     for name, t in list(layer.named_parameters()) + list(layer.named_buffers()):
         if t.dtype.kind == "f":
-            t.data[...] = rng.standard_normal(t.shape) * 0.5 + (1.0 if "var" in name else 0.0)
+            t.data[...] = on_device(rng.standard_normal(t.shape) * 0.5 + (1.0 if "var" in name else 0.0), t)
             if "var" in name:
-                t.data[...] = np.abs(to_np(t.data)) + 0.1
+                t.data[...] = on_device(np.abs(to_np(t.data)) + 0.1, t)
 
 
 @pytest.mark.parametrize("case", list(TORCH_CASES))

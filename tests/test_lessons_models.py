@@ -1,4 +1,4 @@
-"""Lessons 11–13 (DCGAN, conditional GAN, measuring GANs) in quick mode.
+"""Lessons 11–13 and 19 (DCGAN, conditional GAN, measuring GANs, GANs vs VAEs) in quick mode.
 
 Each lesson asserts its own claims as it runs; these tests check the returned numbers again from
 outside, so a lesson that stopped checking (or started returning something else) is caught.
@@ -63,6 +63,10 @@ def test_lesson13_measuring_gans(tmp_path):
     assert all(m > r["closed_form"] for m in means.values())
     assert list(means.values()) == sorted(means.values(), reverse=True)  # the bias shrinks with N
     assert abs(r["intercept_z"]) < 3 and r["mean_term_z_max"] < 3 and r["bias_z_min"] > 3
+    # the closed form agrees with a ground truth that shares no code with it, on non-commuting covariances
+    assert r["commutator"] > 0.1
+    assert r["closed_form"] == pytest.approx(r["ground_truth_sqrtm"], rel=1e-8)
+    assert abs(r["transport_z"]) < 3
     # 3. the table
     t = r["table"]
     real, one_class, repeated = t["real (held out)"], t["one class (3s)"], t["one digit repeated"]
@@ -78,3 +82,17 @@ def test_lesson13_measuring_gans(tmp_path):
     assert noisy["precision"] <= 0.5 and noisy["recall"] > one_class["recall"]
     assert min(real["precision"], real["recall"]) >= 0.8
     _figures(tmp_path, {"losses_vs_fid.png", "fid_gaussians.png", "digit_sets.png", "metrics_table.png"})
+
+
+def test_lesson19_gans_vs_vaes(tmp_path):
+    r = _run(19, tmp_path)
+    # the VAE has a likelihood bound, tightened by importance sampling; the GAN has a 16-d support in R^64
+    assert math.isfinite(r["elbo"]) and r["iwae"] > r["elbo"]
+    assert r["gan_jacobian_rank"] == 16
+    assert r["reconstruction_rmse"] < 0.35
+    t = r["table"]
+    vae, gan = t["VAE"], t["GAN"]
+    assert vae["sharpness"] < 0.85 and abs(gan["sharpness"] - 1) < 0.2 and gan["sharpness"] > 1.2 * vae["sharpness"]
+    assert vae["recall"] > gan["recall"]
+    assert min(t["real (training digits)"]["precision"], t["real (training digits)"]["recall"]) > 0.8
+    _figures(tmp_path, {"vae_vs_gan_samples.png", "vae_vs_gan_numbers.png"})

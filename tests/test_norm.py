@@ -2,12 +2,15 @@
 
 import numpy as np
 import pytest
-from conftest import t64, to_np
+from conftest import on_device, t64, to_np
 from hypothesis import given
 from hypothesis import strategies as st
+from tiers import kernel_tier  # noqa: F401  (runs this module on both kernel tiers)
 
 import minigan as mg
 import minigan.nn.functional as F
+
+pytestmark = pytest.mark.usefixtures("kernel_tier")
 
 
 @given(shape=st.sampled_from([(4, 3), (3, 2, 2, 3), (2, 1, 3, 1), (5, 2)]), seed=st.integers(0, 2**16))
@@ -19,12 +22,12 @@ def test_batch_norm_training(shape, seed):
     cshape = (1, -1) + (1,) * (len(shape) - 2)
     mu, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
     expected = (x - mu) / np.sqrt(var + 1e-5) * gamma.reshape(cshape) + beta.reshape(cshape)
-    rm, rv = np.zeros(shape[1]), np.ones(shape[1])
+    rm, rv = on_device(np.zeros(shape[1])), on_device(np.ones(shape[1]))  # the input's device
     y = F.batch_norm(t64(x), rm, rv, t64(gamma), t64(beta), training=True, momentum=0.1)
     np.testing.assert_allclose(to_np(y), expected, rtol=1e-10, atol=1e-12)
     count = x.size // shape[1]
-    np.testing.assert_allclose(rm, 0.1 * mu.reshape(-1), rtol=1e-12)
-    np.testing.assert_allclose(rv, 0.9 + 0.1 * var.reshape(-1) * count / (count - 1), rtol=1e-12)
+    np.testing.assert_allclose(to_np(rm), 0.1 * mu.reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(to_np(rv), 0.9 + 0.1 * var.reshape(-1) * count / (count - 1), rtol=1e-12)
 
     def fn(a, g, b):
         return F.batch_norm(a, None, None, g, b, training=True)
@@ -35,12 +38,21 @@ def test_batch_norm_training(shape, seed):
 
 def test_batch_norm_eval_uses_running_stats(rng):
     x = rng.standard_normal((4, 3))
-    rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
+    rm_host, rv_host = rng.standard_normal(3), rng.random(3) + 0.5
+    rm, rv = on_device(rm_host), on_device(rv_host)
     gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
     y = F.batch_norm(t64(x), rm, rv, t64(gamma), t64(beta), training=False)
-    np.testing.assert_allclose(to_np(y), (x - rm) / np.sqrt(rv + 1e-5) * gamma + beta, rtol=1e-12)
+    np.testing.assert_allclose(to_np(y), (x - rm_host) / np.sqrt(rv_host + 1e-5) * gamma + beta, rtol=1e-12)
     assert mg.gradcheck(lambda a, g, b: F.batch_norm(a, rm, rv, g, b, training=False),
                         (t64(x), t64(gamma), t64(beta)))
+
+
+def test_batch_norm_running_stats_on_another_device_is_an_error():
+    if not mg.cupy_available():
+        pytest.skip("needs CuPy or the stand-in (MINIGAN_FAKE_CUPY=1)")
+    x = mg.randn(4, 3, device="cuda")
+    with pytest.raises(ValueError, match="running_mean is on cpu but the input is on cuda"):
+        F.batch_norm(x, np.zeros(3), np.ones(3), training=True)
 
 
 def test_batch_norm_one_value_per_channel_is_an_error():

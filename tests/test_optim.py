@@ -3,11 +3,14 @@
 import numpy as np
 import pytest
 from conftest import to_np
+from tiers import kernel_tier  # noqa: F401  (runs this module on both kernel tiers)
 
 import minigan as mg
 import minigan.nn as nn
 from minigan import optim
 from minigan.io import load, save
+
+pytestmark = pytest.mark.usefixtures("kernel_tier")
 
 A = np.array([1.0, 4.0, 0.5])
 C = np.array([3.0, -2.0, 0.5])

@@ -8,15 +8,15 @@
 from .images import (
     DIGITS_SIZES,
     Dataset,
-    dataset_names,
     find_labels_file,
-    load_dataset,
     load_digits,
     load_mnist,
     read_idx,
     resize_images,
     write_idx,
 )
+from .images import dataset_names as _image_dataset_names
+from .images import load_dataset as _load_image_dataset
 from .loader import DataLoader, as_generator, infinite
 from .toy import (
     TOY_DATASETS,
@@ -32,13 +32,29 @@ from .toy import (
     sample_ring8,
     sample_spiral,
 )
+from .translation import TRANSLATION_TASKS, TranslationDataset, load_translation
+
+
+def dataset_names() -> list[str]:
+    """Valid data specs: those of ``images.dataset_names`` and the translation tasks."""
+    return [*_image_dataset_names(), *TRANSLATION_TASKS]
+
+
+def load_dataset(spec, rng=None, pool_size: int = 100_000, split: str = "train") -> Dataset:
+    """``images.load_dataset`` (toy, digits, MNIST specs), or a translation task (``data.translation``):
+    ``edges2mnist``, ``mnist-sr4``, ``digits2mnist`` give a :class:`TranslationDataset`."""
+    if isinstance(spec, str) and spec in TRANSLATION_TASKS:
+        return load_translation(spec, split)
+    return _load_image_dataset(spec, rng=rng, pool_size=pool_size, split=split)
 
 __all__ = [
     "DIGITS_SIZES",
     "TOY_DATASETS",
+    "TRANSLATION_TASKS",
     "DataLoader",
     "Dataset",
     "ToyDistribution",
+    "TranslationDataset",
     "as_generator",
     "dataset_names",
     "density",
@@ -48,6 +64,7 @@ __all__ = [
     "load_dataset",
     "load_digits",
     "load_mnist",
+    "load_translation",
     "mode_centers",
     "mode_std",
     "mode_weights",

@@ -13,11 +13,12 @@ import dataclasses
 import json
 from typing import Any
 
-from ..data import DIGITS_SIZES, TOY_DATASETS, dataset_names
+from .. import backend
+from ..data import DIGITS_SIZES, TOY_DATASETS, TRANSLATION_TASKS, dataset_names
 from .losses import LOSSES, PROBABILITY_LOSSES
 
-__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MODEL_DEFAULTS", "TUNED", "WARMUP_CRITIC_UPDATES", "TrainConfig",
-           "check_config", "default_config"]
+__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MODEL_DEFAULTS", "TASK_MODELS", "TRANSLATION_DEFAULTS", "TUNED",
+           "WARMUP_CRITIC_UPDATES", "TrainConfig", "check_config", "default_config"]
 
 
 @dataclasses.dataclass
@@ -54,8 +55,14 @@ class TrainConfig:
     lr_decay: bool = False            # decay both learning rates linearly to 0 over the steps
     ema: bool = False                 # keep an exponential moving average of G's weights
     ema_decay: float = 0.999
+    unrolled_steps: int = 0           # unrolled GAN (Metz et al. 2017): G plays against D unrolled K steps ahead
+    dp: bool = False                  # DP-SGD on D (gan/dp.py): Poisson batches of rate batch_size / N
+    noise_multiplier: float = 1.0     # σ: noise N(0, σ²C²) on the sum of clipped per-example gradients
+    max_grad_norm: float = 1.0        # C: each example's gradient is clipped to this norm
+    delta: float = 1e-5               # δ of the (ε, δ) guarantee
+    target_epsilon: float | None = None  # if set, σ is solved so that the run ends at this ε
     seed: int = 0
-    device: str = "cpu"
+    device: str = dataclasses.field(default_factory=backend.default_device)  # cpu | cuda; MINIGAN_BACKEND's
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
@@ -65,6 +72,15 @@ class TrainConfig:
     phase_steps: int = 0              # ProGAN: steps of each fade-in and of each stabilisation phase
     drift: float = 0.0                # ProGAN: ε E[D(x)²], keeps the critic's scores near 0
     style_mixing: float = 0.0         # StyleGAN: fraction of fake batches whose styles mix two latents
+    # image-to-image families (minigan.gan.models.pix2pix, srgan, cyclegan); defaults in TRANSLATION_DEFAULTS
+    l1_lambda: float = 100.0          # pix2pix: weight λ of the L1 term
+    dropout: bool = True              # pix2pix: dropout in the U-Net's decoder (the paper's noise)
+    residual_blocks: int = 4          # srgan: residual blocks B of the generator
+    pretrain_steps: int = 0           # srgan: first steps on the pixel MSE alone (SRResNet), D idle
+    adv_weight: float = 1e-3          # srgan: weight of the adversarial term beside the content loss
+    cycle_lambda: float = 10.0        # cyclegan: weight λ_cyc of the cycle loss
+    identity_lambda: float = 5.0      # cyclegan: weight of the identity loss (0.5 λ_cyc)
+    pool_size: int = 50               # cyclegan: generated images each discriminator's history pool keeps
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -138,6 +154,9 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 # starts from a trained critic.
 WARMUP_CRITIC_UPDATES = 100  # the original WGAN's schedule for its first generator steps
 _WGAN_GP_TOY = dict(gp_lambda=1.0, lr_g=3e-4, lr_d=3e-4, betas_g=(0.5, 0.9), betas_d=(0.5, 0.9), critic_warmup=25)
+# Unrolled GANs on toy data (Metz et al. 2017 train 2-D mixtures with Adam, lr 1e-4, β1 0.5): each step
+# costs about K + 2 plain steps, so the run is 3,000 steps at lr 2e-4 (decayed linearly to 0, as above).
+UNROLLED_TOY = dict(steps=3000)
 TUNED: dict[tuple[str, str], dict[str, Any]] = {
     ("ring8", "wgan-gp"): _WGAN_GP_TOY,
     ("grid25", "wgan-gp"): _WGAN_GP_TOY,
@@ -184,15 +203,53 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
                      batch_size=32, steps=2000, instance_noise=0.0, sample_every=500, checkpoint_every=500,
                      **_NO_SCHEDULES),
 }
+# The image-to-image families, per model (the data set is their task), applied like DATA_DEFAULTS. The papers
+# train with batch 1 (pix2pix, CycleGAN) or 16 (SRGAN) for 200 epochs / 10⁶ updates on 256×256 images; here
+# batches of 32 small digits, and step counts that fit about 15 minutes on two CPU cores.
+#   pix2pix (Isola et al. 2017): λ_L1 100, Adam(2e-4, β₁ 0.5), U-Net + PatchGAN with base width 32 (the
+#     paper's 64 on 256×256 images), 1,500 steps of 32 pairs (10.7 epochs of edges2mnist; 150 s of CPU time:
+#     96% of the translated test edge maps read right by the MNIST judge, L1 0.046 against 0.270 for a blank).
+#   SRGAN (Ledig et al. 2017): Adam(1e-4, β₁ 0.9), adversarial weight 10⁻³, an MSE-only pre-training of G
+#     (the paper's SRResNet, 10⁶ updates) — here 600 steps, then 600 steps of content + adversarial loss
+#     (the paper: 10⁵ at 1e-4 and 10⁵ at 1e-5); 4 residual blocks of 32 channels (the paper: 16 of 64).
+#     Measured: PSNR 18.1 dB (bicubic 14.5), MNIST judge's accuracy 93.4% (bicubic 56.4%); 242 s of CPU time.
+#   CycleGAN (Zhu et al. 2017): LSGAN loss, λ_cyc 10, identity 0.5·λ_cyc, pools of 50, Adam(2e-4, β₁ 0.5),
+#     constant lr for the first half then linear decay to 0 (lr_decay: CycleGAN's own schedule); ResNet
+#     generators of base width 8 with 3 residual blocks (the paper: 64 and 9), batch 8 (the paper: 1),
+#     1,500 steps (7.4 epochs of the 1,617 training digits): four networks and six generator passes a step.
+#     Measured (296 s of CPU time): 99.4% of G(digits) pass for MNIST, labels kept 63.9% (a → b), 41.2% (b → a).
+TRANSLATION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "pix2pix": dict(loss="nonsaturating", steps=1500, batch_size=32, width=32, instance_noise=0.0,
+                    sample_every=500, checkpoint_every=500, log_every=50),
+    "srgan": dict(loss="nonsaturating", steps=1200, pretrain_steps=600, batch_size=32, width=32, residual_blocks=4,
+                  lr_g=1e-4, lr_d=1e-4, betas_g=(0.9, 0.999), betas_d=(0.9, 0.999), adv_weight=1e-3,
+                  instance_noise=0.0, sample_every=500, checkpoint_every=500, log_every=50),
+    "cyclegan": dict(loss="lsgan", steps=1500, batch_size=8, width=8, residual_blocks=3, cycle_lambda=10.0,
+                     identity_lambda=5.0, pool_size=50, lr_decay=True, instance_noise=0.0, sample_every=500,
+                     checkpoint_every=250, log_every=50),
+}
+TASK_MODELS = {"edges2mnist": "pix2pix", "mnist-sr4": "srgan", "digits2mnist": "cyclegan"}  # default model
 
 
 def default_config(model: str | None = None, loss: str | None = None, data: str = "digits16",
                    **overrides: Any) -> TrainConfig:
     """A ``TrainConfig`` for ``data`` and ``loss`` with the defaults above; ``overrides`` that are not None win.
 
-    ``model`` None picks "dcgan" for images and "mlp" for toy data. ``loss`` None is the model's own
-    (:data:`MODEL_DEFAULTS`: hinge for sagan, ...) or "nonsaturating".
+    ``model`` None picks "dcgan" for images, "mlp" for toy data and the task's family for a translation task;
+    ``loss`` None is the model's own (:data:`MODEL_DEFAULTS`: hinge for sagan, ...; lsgan for CycleGAN) or
+    "nonsaturating".
     """
+    if data in TRANSLATION_TASKS:
+        model = model or TASK_MODELS[data]
+        if model not in TRANSLATION_DEFAULTS:
+            raise ValueError(f"data {data!r} is a translation task: choose --model "
+                             f"{' or '.join(TRANSLATION_DEFAULTS)}, not {model!r}")
+        settings = dict(TRANSLATION_DEFAULTS[model])
+        loss = loss or settings.pop("loss")
+        settings.pop("loss", None)
+        return _finish(settings, model, loss, data, overrides)
+    if model in TRANSLATION_DEFAULTS:
+        raise ValueError(f"--model {model} translates images: use one of the data {', '.join(TRANSLATION_TASKS)}")
     family = MODEL_DEFAULTS.get(model or "", {})
     loss = loss if loss is not None else family.get("loss", "nonsaturating")
     if loss not in LOSSES:
@@ -208,6 +265,14 @@ def default_config(model: str | None = None, loss: str | None = None, data: str 
     settings.update(LOSS_DEFAULTS.get(loss, {}))
     settings.update(family)
     settings.update(TUNED.get((data, loss), {}))
+    if overrides.get("unrolled_steps") and data in TOY_DATASETS:
+        settings.update(UNROLLED_TOY)
+    return _finish(settings, model, loss, data, overrides)
+
+
+def _finish(settings: dict[str, Any], model: str | None, loss: str, data: str, overrides: dict) -> TrainConfig:
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     if model is not None:
         settings["model"] = model
     settings.update(loss=loss, data=data)
@@ -231,3 +296,8 @@ def check_config(cfg: TrainConfig) -> None:
         raise ValueError(f"label smoothing applies to the minimax and nonsaturating losses, not {cfg.loss!r}")
     if cfg.optimizer not in ("adam", "rmsprop"):
         raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
+    for name in ("log_every", "sample_every", "checkpoint_every", "width", "nz"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"{name} must be at least 1, got {getattr(cfg, name)}")
+    if cfg.eval_samples < 0:
+        raise ValueError(f"eval_samples must be 0 (no metrics) or positive, got {cfg.eval_samples}")

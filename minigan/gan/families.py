@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import io
 from ..data import Dataset, load_dataset
+from . import dp, unrolled
 from .config import TrainConfig
 from .models import biggan, build_models, progan, sagan, stylegan
 from .sampling import generate_samples
@@ -40,6 +41,11 @@ class Family:
     sample(G, n, rng, num_classes=None, labels=None) → an (n, ...) NumPy array of samples.
     conditional: G and D take class labels (the data set's) beside their input.
     stats: the names of the step's statistics, the columns of history.csv between step and time.
+    For data that is not one array of images (the image-to-image families), three optional hooks:
+    batches(dataset, batch_size, rng, device) → what the step draws from instead of the real minibatches (an
+        iterator with a checkpointable ``loader`` and ``restart()``, as ``gan.sources.RealBatches``);
+    grid(G, dataset, path, title) → writes samples.png instead of the fixed-noise grid;
+    evaluate(G, dataset, config) → the metrics of metrics.json instead of the sample-quality metrics.
     """
 
     build: Callable[[TrainConfig, Dataset], tuple[Any, Any]]
@@ -47,12 +53,25 @@ class Family:
     sample: Callable[..., Any]
     conditional: bool = False
     stats: tuple[str, ...] = STATS
+    batches: Callable[..., Any] | None = None
+    grid: Callable[..., str] | None = None
+    evaluate: Callable[..., dict[str, Any]] | None = None
 
 
 def build_basic_models(config: TrainConfig, dataset: Dataset):
     """The (G, D) pair of ``minigan.gan.models.build_models`` for the model, loss and sizes in ``config``."""
+    unrolled.check_config(config)  # the step variants refuse the settings they do not support
+    dp.check_config(config)
+    norm = dp.discriminator_norm(config.model, config.d_norm) if config.dp else config.d_norm
     return build_models(config.model, dataset, config.loss, nz=config.nz, width=config.width, depth=config.depth,
-                        norm=config.d_norm, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std)
+                        norm=norm, spectral_norm=config.spectral_norm, minibatch_std=config.minibatch_std)
+
+
+def basic_family_step(G, D, opt_G, opt_D, batches, noise, config: TrainConfig, t: int, G_ema=None):
+    """The step of the basic families: the basic game, or its unrolled (``--unrolled-steps``) or
+    differentially private (``--dp``) variant."""
+    step = unrolled.train_step if config.unrolled_steps else dp.train_step if config.dp else train_step
+    return step(G, D, opt_G, opt_D, batches, noise, config, t, G_ema)
 
 
 FAMILIES: dict[str, Family] = {}
@@ -74,9 +93,9 @@ def get_family(name: str) -> Family:
     return FAMILIES[name]
 
 
-register_family("mlp", Family(build=build_basic_models, step=train_step, sample=generate_samples))
-register_family("dcgan", Family(build=build_basic_models, step=train_step, sample=generate_samples))
-register_family("cgan", Family(build=build_basic_models, step=train_step, sample=generate_samples,
+register_family("mlp", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
+register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
+register_family("cgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
                                conditional=True))
 register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=generate_samples,
                                 stats=sagan.SAGAN_STATS))
@@ -86,6 +105,25 @@ register_family("progan", Family(build=progan.build_progan, step=progan.progan_s
                                  stats=progan.PROGAN_STATS))
 register_family("stylegan", Family(build=stylegan.build_stylegan, step=stylegan.stylegan_step,
                                    sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS))
+from .models import cyclegan, pix2pix, srgan  # noqa: E402  (the image-to-image families build on the pieces above)
+from .translation import (  # noqa: E402
+    TranslationBatches,
+    cycle_metrics,
+    paired_metrics,
+    save_translation_grid,
+    super_resolution_metrics,
+    translation_sample,
+)
+
+register_family("pix2pix", Family(build=pix2pix.build_pix2pix, step=pix2pix.pix2pix_step, sample=translation_sample,
+                                  stats=pix2pix.PIX2PIX_STATS, batches=TranslationBatches,
+                                  grid=save_translation_grid, evaluate=paired_metrics))
+register_family("srgan", Family(build=srgan.build_srgan, step=srgan.srgan_step, sample=translation_sample,
+                                stats=srgan.SRGAN_STATS, batches=TranslationBatches, grid=save_translation_grid,
+                                evaluate=super_resolution_metrics))
+register_family("cyclegan", Family(build=cyclegan.build_cyclegan, step=cyclegan.cyclegan_step,
+                                   sample=translation_sample, stats=cyclegan.CYCLEGAN_STATS,
+                                   batches=TranslationBatches, grid=save_translation_grid, evaluate=cycle_metrics))
 
 
 def load_generator(path: str, use_ema: bool = True):

@@ -35,11 +35,12 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import backend, io, metrics, optim
+from .. import backend, io, metrics, optim, threads
 from ..autograd import Tensor, no_grad
 from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
-from .config import TrainConfig, check_config
+from . import dp, unrolled
+from .config import WARMUP_CRITIC_UPDATES, TrainConfig, check_config
 from .families import get_family
 from .losses import PROBABILITY_LOSSES
 from .sources import Noise, RealBatches
@@ -108,6 +109,8 @@ class Trainer:
                  progress: bool = True, resume: bool = False):
         cfg = self.config = config
         check_config(cfg)
+        unrolled.check_config(cfg)
+        dp.check_config(cfg)
         self.family = get_family(cfg.model)
         self.out_dir, self.progress, self.dataset = out_dir, progress, dataset
         if out_dir is not None and not resume:
@@ -122,17 +125,23 @@ class Trainer:
         self.opt_G = _optimizer(G, cfg, cfg.lr_g, cfg.betas_g)
         self.opt_D = _optimizer(D, cfg, cfg.lr_d, cfg.betas_d)
         self.G_ema = copy.deepcopy(G) if cfg.ema else None
-        self.history_columns = ("step", *self.family.stats, "time")  # of history.csv
+        self.history_columns = ("step", *self.family.stats, "time") + (("epsilon",) if cfg.dp else ())
+        self.accountant = dp.prepare(cfg, len(dataset)) if cfg.dp else None  # ε of a --dp run
 
         # What the step draws from: real batches (the data on the device, shuffled by a seeded loader) and
         # noise (minigan's global generator; class labels of fake samples from one of their own).
         xp = backend.xp_for(self.device)
         labels = xp.asarray(dataset.labels) if self.conditional else None
-        self.batches = RealBatches(xp.asarray(dataset.data), labels, cfg.batch_size,
-                                   np.random.default_rng([cfg.seed, 1]))
+        if self.family.batches is not None:  # data of the family's own shape (image-to-image pairs)
+            self.batches = self.family.batches(dataset, cfg.batch_size, np.random.default_rng([cfg.seed, 1]),
+                                               self.device)
+        else:
+            self.batches = RealBatches(xp.asarray(dataset.data), labels, cfg.batch_size,
+                                       np.random.default_rng([cfg.seed, 1]))
         self.loader = self.batches.loader
         self.label_rng = np.random.default_rng([cfg.seed, 2])
-        self.noise = Noise(G.nz, self.device, dataset.num_classes if self.conditional else None, self.label_rng)
+        self.noise = Noise(getattr(G, "nz", 0), self.device, dataset.num_classes if self.conditional else None,
+                           self.label_rng)  # nz 0: a generator without a noise input (image-to-image)
         self.fixed_z, self.fixed_labels = self._fixed_noise()
         self.real_diversity = float(np.std(dataset.data, axis=0).mean())
 
@@ -149,7 +158,8 @@ class Trainer:
         """Seed everything with ``config.seed``, load the data, build the family's models and the trainer."""
         manual_seed(config.seed)
         dataset = load_dataset(config.data, rng=np.random.default_rng([config.seed, 0]))
-        G, D = get_family(config.model).build(config, dataset)
+        with backend.using_device(config.device):  # initialised from the run's device stream, whatever the backend
+            G, D = get_family(config.model).build(config, dataset)
         return cls(G, D, dataset, config, out_dir=out_dir, progress=progress, resume=resume)
 
     @classmethod
@@ -162,6 +172,8 @@ class Trainer:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
         state = io.load(path)
+        if not isinstance(state, dict) or "config" not in state or "step" not in state:
+            raise ValueError(f"cannot resume: {path} is not a minigan training checkpoint (no config / step inside)")
         config = TrainConfig.from_json(state["config"])
         config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
         trainer = cls.from_config(config, out_dir=out_dir, progress=progress, resume=True)
@@ -179,7 +191,7 @@ class Trainer:
         if self.conditional:  # a 10 × 10 grid: row i shows class i
             k = self.dataset.num_classes
             n, labels = 10 * k, xp.asarray(np.repeat(np.arange(k), 10))
-        z = np.random.default_rng([cfg.seed, 3]).standard_normal((n, self.G.nz)).astype(np.float32)
+        z = np.random.default_rng([cfg.seed, 3]).standard_normal((n, getattr(self.G, "nz", 0))).astype(np.float32)
         return Tensor(xp.asarray(z)), labels
 
     # ------------------------------------------------------------------ one step
@@ -206,13 +218,18 @@ class Trainer:
             _write_text(self._path("config.json"), cfg.to_json() + "\n")
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not self.progress, desc="training",
                    dynamic_ncols=True)
+        if self.step < cfg.critic_warmup:  # its steps are ~20× slower: the time left reads far too long
+            bar.set_description(f"critic warm-up ({WARMUP_CRITIC_UPDATES} D updates per step to step "
+                                f"{cfg.critic_warmup}; time left overestimated)", refresh=False)
         start = time.perf_counter() - self.elapsed
         try:
-            with _StopOnCtrlC() as ctrl_c:
+            with _StopOnCtrlC() as ctrl_c, self._blas_threads():
                 while self.step < cfg.steps:
                     self.train_step()
                     self.step += 1
                     self.elapsed = time.perf_counter() - start
+                    if self.step == cfg.critic_warmup:  # tqdm's smoothed rate forgets the warm-up in a few updates
+                        bar.set_description("training", refresh=False)
                     bar.update()
                     if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                         self._log(bar)
@@ -233,6 +250,21 @@ class Trainer:
             self.save_metrics()
         return self.history
 
+    def _blas_threads(self):
+        """The BLAS thread policy (``minigan.threads``) for these networks: one thread for small products,
+        the idle cores for large ones; on a GPU the host only feeds the device, on one thread."""
+        if self.device != "cpu":
+            return threads.limit(1)
+        if not hasattr(self.G, "nz"):  # a generator of images from images (the translation families): unsized,
+            return threads.limit_for_models([], [])  # so one thread unless the environment says otherwise
+        xp, n = backend.xp_for(self.device), self.config.batch_size
+        x = Tensor(xp.asarray(self.dataset.data[:n]))  # no random state is drawn: the run stays exact
+        z = Tensor(xp.zeros((len(x.data), self.G.nz), dtype=xp.float32))
+        if not self.conditional:
+            return threads.limit_for_models([self.G, self.D], [z, x])
+        labels = xp.zeros(len(x.data), dtype=xp.int64)
+        return threads.limit_for_models([self.G, self.D], [(z, labels), (x, labels)])
+
     def _log(self, bar) -> None:
         """Fetch the averaged statistics (the one host copy), write them, and check for failures."""
         if self._count == 0:
@@ -240,10 +272,12 @@ class Trainer:
         means = backend.to_numpy(self._sums / self._count)
         self._sums, self._count = None, 0
         row = {"step": self.step, **dict(zip(self.family.stats, map(float, means))), "time": round(self.elapsed, 3)}
+        if self.accountant is not None:
+            row["epsilon"] = self.epsilon()
         self.history.append(row)
         if self.out_dir is not None:
             self._append_history(row)
-        bar.set_postfix({k: f"{row[k]:.3f}" for k in self.family.stats[:4]}, refresh=False)
+        bar.set_postfix({k: f"{row[k]:.3f}" for k in self.family.stats[:4] + ("epsilon",) if k in row}, refresh=False)
         if not np.all(np.isfinite(means)):
             self._diverged(", ".join(f"{k}={row[k]:.4g}" for k in self.family.stats[:-1]))
         self._check_failure_modes(row)
@@ -377,12 +411,14 @@ class Trainer:
         from .. import viz  # matplotlib loads only when a picture is drawn
 
         G = self.G_ema if self.G_ema is not None else self.G
+        title = f"{self.config.model} {self.config.loss} on {self.config.data}, step {self.step}"
+        if self.family.grid is not None:
+            return self.family.grid(G, self.dataset, path or self._path("samples.png"), title)
         G.eval()
         with no_grad():
             x = G(self.fixed_z, self.fixed_labels) if self.conditional else G(self.fixed_z)
         G.train()
         nrow = 10 if self.conditional else None
-        title = f"{self.config.model} {self.config.loss} on {self.config.data}, step {self.step}"
         return viz.plot_samples(x.numpy(), self.dataset, path or self._path("samples.png"), title=title, nrow=nrow)
 
     def save_losses(self, path: str | None = None) -> str | None:
@@ -400,6 +436,9 @@ class Trainer:
         ds, result = self.dataset, {"step": self.step, "samples": n}
         if n == 0:
             return result
+        if self.family.evaluate is not None:
+            result.update(self.family.evaluate(self.G_ema if self.G_ema is not None else self.G, ds, self.config))
+            return result
         samples = self.sample(n)
         if ds.kind == "image":
             result.update(metrics.image_metrics(samples, ds))
@@ -413,8 +452,16 @@ class Trainer:
                           w1=metrics.wasserstein1d(samples, real))
         return result
 
+    def epsilon(self) -> float:
+        """ε of the (ε, δ) guarantee so far (``--dp`` runs): step × n_critic private D updates."""
+        return self.accountant.epsilon(self.step * self.config.n_critic)
+
     def save_metrics(self, path: str | None = None) -> str:
         result = dict(self.evaluate(), warnings=self.warnings)
+        if self.accountant is not None:
+            cfg = self.config
+            result.update(epsilon=self.epsilon(), delta=cfg.delta, noise_multiplier=cfg.noise_multiplier,
+                          max_grad_norm=cfg.max_grad_norm, sample_rate=self.accountant.sample_rate)
         path = path or self._path("metrics.json")
         _write_text(path, json.dumps(result, indent=2) + "\n")
         return path

@@ -35,7 +35,8 @@ from ..ops import sigmoid
 from . import losses
 from .config import WARMUP_CRITIC_UPDATES, TrainConfig
 
-__all__ = ["STATS", "decay_learning_rates", "grad_norm", "instance_noise", "train_step", "update_ema"]
+__all__ = ["STATS", "decay_learning_rates", "discriminator_means", "grad_norm", "instance_noise", "train_step",
+           "update_ema"]
 
 STATS = ("d_loss", "g_loss", "d_real", "d_fake", "grad_norm_g", "grad_norm_d", "diversity")
 
@@ -76,11 +77,17 @@ def train_step(G, D, opt_G, opt_D, batches, noise, config: TrainConfig, t: int, 
     if G_ema is not None:
         update_ema(G_ema, G, t, cfg.ema_decay)
 
-    if cfg.loss in losses.PROBABILITY_LOSSES:  # report probabilities D(x) = σ(logit)
-        real_out, fake_out = sigmoid(real_out.detach()), sigmoid(fake_out.detach())
-    return {"d_loss": d_loss.data, "g_loss": g_loss.data, "d_real": real_out.data.mean(),
-            "d_fake": fake_out.data.mean(), "grad_norm_g": grad_norm(G), "grad_norm_d": grad_norm_d,
+    return {"d_loss": d_loss.data, "g_loss": g_loss.data, **discriminator_means(cfg.loss, real_out, fake_out),
+            "grad_norm_g": grad_norm(G), "grad_norm_d": grad_norm_d,
             "diversity": fake.data.reshape(len(fake.data), -1).std(axis=0).mean()}
+
+
+def discriminator_means(loss: str, real_out: Tensor, fake_out: Tensor) -> dict[str, Any]:
+    """``d_real`` and ``d_fake``: D's mean output on the real and the generated batch (0-d device arrays),
+    as probabilities D(x) = σ(logit) for the losses whose D outputs a logit of P(real)."""
+    if loss in losses.PROBABILITY_LOSSES:
+        real_out, fake_out = sigmoid(real_out.detach()), sigmoid(fake_out.detach())
+    return {"d_real": real_out.data.mean(), "d_fake": fake_out.data.mean()}
 
 
 def _call(net, x: Tensor, labels=None) -> Tensor:

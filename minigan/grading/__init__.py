@@ -8,10 +8,17 @@ differences, naming the worst element and, when it recognises one, the mistake b
     from minigan.grading import grade
     report = grade("conv2d", "conv2d.py", seed=0)
     report.passed, report.score
+
+Instructors write assignments of their own with Assignment, Pair, Case and from_minigan (see
+docs/instructors.md) and load them with load_assignment_file.
 """
 
-from .assignments import ASSIGNMENTS
+from .assignments import ASSIGNMENTS, Assignment, Case, Pair
 from .cli import main_check
-from .grader import Report, grade, grade_function
+from .dispatch import grade
+from .grader import Report, grade_function
+from .reference import from_minigan
+from .spec import load_assignment_file
 
-__all__ = ["ASSIGNMENTS", "Report", "grade", "grade_function", "main_check"]
+__all__ = ["ASSIGNMENTS", "Assignment", "Case", "Pair", "Report", "from_minigan", "grade", "grade_function",
+           "load_assignment_file", "main_check"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ops.conv import conv_output_size, conv_transpose_output_size
 from . import reference
 
 
@@ -38,13 +39,35 @@ class Pair:
     takes_dout: bool = True
 
 
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+
+# Autodiff libraries: a submission that imports one has not written its own gradients.
+AUTODIFF_LIBRARIES = ("torch", "jax", "jaxlib", "tensorflow", "keras", "autograd", "mygrad", "tinygrad",
+                      "chainer", "mxnet", "paddle", "theano", "micrograd")
+# The NumPy assignments also forbid minigan itself, whose layers are the reference answers.
+DEFAULT_FORBIDDEN = ("minigan",) + AUTODIFF_LIBRARIES
+
+
 @dataclass
 class Case:
-    """One set of inputs: arrays (with ``dout`` for layers) and scalar parameters."""
+    """One set of inputs: arrays (with ``dout`` for layers) and scalar parameters.
+
+    ``weight`` is the case's share of each check's points (relative to the other cases);
+    ``visibility`` is Gradescope's: a check's hidden cases are reported as a test of their own.
+    """
 
     name: str
     arrays: dict[str, np.ndarray]
     params: dict[str, float]
+    weight: float = 1.0
+    visibility: str = "visible"
+
+    def __post_init__(self):
+        if self.visibility not in VISIBILITIES:
+            raise ValueError(f"Case {self.name!r}: visibility must be one of {', '.join(VISIBILITIES)}, "
+                             f"got {self.visibility!r}")
+        if not self.weight > 0:
+            raise ValueError(f"Case {self.name!r}: weight must be positive, got {self.weight!r}")
 
     def describe(self) -> str:
         shapes = [f"{key} {tuple(a.shape)}" for key, a in self.arrays.items() if key != "dout"]
@@ -53,11 +76,30 @@ class Case:
 
 @dataclass(frozen=True)
 class Assignment:
+    """An assignment: what the student writes, the cases, and how it is scored.
+
+    ``forbidden_imports``: modules (and their submodules) the submission may not import.
+    ``check_weights``: points of a check by its name (default 1 each). ``file``: the file name
+    students submit (for Gradescope; default NAME.py). ``hints``: show the mistake catalogue.
+    """
+
     name: str
     summary: str
     pairs: tuple[Pair, ...]
     make_cases: Callable[[np.random.Generator], list[Case]]
-    tolerance: float = 1e-7  # largest relative error that passes (float64, against minigan)
+    tolerance: float = 1e-7  # largest relative error that passes (float64, against the reference)
+    forbidden_imports: tuple[str, ...] = DEFAULT_FORBIDDEN
+    check_weights: dict[str, float] | None = None
+    file: str | None = None
+    hints: bool = True
+    writes: str | None = None  # what the student writes, when it is not forward/backward functions
+
+    @property
+    def submission_file(self) -> str:
+        return self.file or f"{self.name}.py"
+
+    def weight(self, check: str) -> float:
+        return float((self.check_weights or {}).get(check, 1.0))
 
     @property
     def functions(self) -> list[str]:
@@ -67,16 +109,10 @@ class Assignment:
 # ----------------------------------------------------------------------------- output shapes
 
 
-def conv_out_size(size: int, kernel: int, stride: int, padding: int, transposed: bool = False) -> int:
-    """conv2d: (H + 2P − K) // S + 1;  conv_transpose2d: (H − 1)·S − 2P + K."""
-    if transposed:
-        return (size - 1) * stride - 2 * padding + kernel
-    return (size + 2 * padding - kernel) // stride + 1
-
-
 def conv_out_shape(x_shape, w_shape, stride: int, padding: int, transposed: bool = False) -> tuple[int, ...]:
     channels = w_shape[1] if transposed else w_shape[0]
-    h, w = (conv_out_size(n, k, stride, padding, transposed) for n, k in zip(x_shape[2:], w_shape[2:]))
+    size = conv_transpose_output_size if transposed else conv_output_size
+    h, w = (size(n, k, stride, padding) for n, k in zip(x_shape[2:], w_shape[2:]))
     return (x_shape[0], channels, h, w)
 
 
@@ -170,6 +206,18 @@ def _no_cases(rng):
     return []
 
 
+def _penalty_cases(rng: np.random.Generator) -> list[Case]:
+    """The gradient-penalty assignment's inputs: points x, the critic's weights w and output weights v."""
+    specs = [("basic", 4, 3, 5), ("batch of 1", 1, 2, 3), ("one input feature", 5, 1, 4),
+             ("wide critic, large inputs", 6, 4, 8)]
+    cases = []
+    for name, n, d, h in specs:
+        scale = 3.0 if "large" in name else 1.0
+        cases.append(Case(name, {"x": scale * rng.standard_normal((n, d)), "w": rng.standard_normal((d, h)),
+                                 "v": rng.standard_normal(h)}, {}))
+    return cases
+
+
 ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
     Assignment("leaky_relu", "LeakyReLU: forward and backward",
                (Pair("leaky_relu_forward", "leaky_relu_backward", ("x",), ("negative_slope",), "out", ("dx",),
@@ -198,5 +246,10 @@ ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in [
                      reference.generator_loss, takes_dout=False)),
                _gan_loss_cases),
     Assignment("function", "your own minigan.Function subclass, checked with gradcheck and gradgradcheck",
-               (), _no_cases),
+               (), _no_cases, forbidden_imports=AUTODIFF_LIBRARIES,
+               writes='a minigan.Function subclass: FILE.py:ClassName --inputs "(3,4)"'),
+    Assignment("gradient_penalty", "WGAN-GP through your Softplus Function: its backward differentiated again "
+               "(gradgradcheck, and the penalty's gradient with respect to the critic's weights)",
+               (), _penalty_cases, forbidden_imports=AUTODIFF_LIBRARIES + ("minigan.gan", "minigan.ops", "minigan.nn"),
+               writes="class Softplus(minigan.Function), its backward built from minigan ops"),
 ]}

@@ -8,8 +8,25 @@ For each forward/backward pair the checks are
                           the student's gradients against central differences of the student's OWN
                           forward: it tells a wrong forward from a wrong backward
 
-Each check runs on every case; its score is the fraction of cases it passes. Expected answers and
-scores are computed here, in the parent; the child only returns raw arrays.
+Each check runs on every case; its score is its weight times the (weighted) fraction of cases it
+passes. Expected answers, central differences, verdicts and scores are computed here, in the
+parent; the child only returns raw arrays.
+
+A backward that differentiates the forward numerically is recognised by its cost, measured by the
+parent from the child's CPU clock (outside the student's code). The forward is called alone, then
+the backward alone (the same request around each, so the channel's own cost cancels), then the
+forward on a batch of 2n perturbed inputs, which gives the cost of one forward call. In units of
+that,
+
+    r = |cost of the backward call − cost of the forward call| / cost of one forward
+
+(the absolute value, so that work moved from the backward into the forward call counts too). An
+analytic backward costs a few forwards, or, written as Python loops, a fraction of a forward per
+input element; central differences cost about one to two forwards per input element (the batch's
+calls carry a little more overhead than the student's own). The pair's gradient checks get no
+marks when, over all cases, Σ r ≥ NUMERIC_CALLS_PER_ELEMENT · Σ n (n: input elements of a case)
+and the mean r is at least NUMERIC_CALLS_MIN: below that, a numerical and an analytic backward
+cost too little to be told apart.
 """
 
 from __future__ import annotations
@@ -19,9 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .assignments import ASSIGNMENTS, Case, Pair
+from .assignments import ASSIGNMENTS, Assignment, Case, Pair
 from .compare import Comparison, compare
 from .hints import ratio_hint, recognise
+from .policy import forbidden_imports
 from .runner import ChildRun, run_submission
 
 # Gradients against central differences (step 1e-5) of the student's own forward. Their error is
@@ -29,6 +47,8 @@ from .runner import ChildRun, run_submission
 # all the inputs together.
 NUMERIC_TOLERANCE = 1e-4
 NUMERIC_FLOOR = 1e-3
+NUMERIC_CALLS_MIN = 16  # a backward costing fewer forwards than this (on average) is never called numerical
+NUMERIC_CALLS_PER_ELEMENT = 0.5
 
 
 @dataclass
@@ -45,14 +65,21 @@ class Check:
     name: str
     results: list[CaseResult]
     note: str = ""  # a diagnosis across checks, e.g. "your forward is right: the mistake is in the backward"
+    weight: float = 1.0  # the check's points
+    case_weights: list[float] | None = None  # each case's share (default equal)
 
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
 
+    def weights(self) -> list[float]:
+        return self.case_weights or [1.0] * len(self.results)
+
     @property
     def score(self) -> float:
-        return sum(r.passed for r in self.results) / max(len(self.results), 1)
+        weights = self.weights()
+        total = sum(weights[r.case] for r in self.results)
+        return self.weight * sum(weights[r.case] for r in self.results if r.passed) / total if total else 0.0
 
     @property
     def max_error(self) -> float:
@@ -70,8 +97,11 @@ class Report:
     problem: str | None = None  # the submission could not be imported, crashed, timed out, exited
     output: str = ""  # the last lines the submission printed
     output_bytes: int = 0
+    output_cut: bool = False
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    uid: int | None = None  # the user the submission ran as (None: the caller's own)
+    hints: bool = True
 
     @property
     def passed(self) -> bool:
@@ -81,20 +111,36 @@ class Report:
     def score(self) -> float:
         return sum(c.score for c in self.checks)
 
+    @property
+    def max_score(self) -> float:
+        return sum(c.weight for c in self.checks)
 
-def grade(assignment: str, submission: str | Path, *, seed: int = 0, timeout: float = 60.0,
-          memory_mb: int = 4096) -> Report:
-    """Check a student's file for one assignment (all but ``function``; see :func:`grade_function`)."""
-    spec = ASSIGNMENTS[assignment]
+
+def grade_pairs(spec: Assignment, submission: str | Path, *, seed: int = 0, timeout: float = 60.0,
+                memory_mb: int = 4096, uid: int | None = None, problem: str | None = None) -> Report:
+    """Check a student's file for an assignment made of forward/backward pairs (see :func:`dispatch.grade`).
+
+    With ``problem`` (e.g. the file is missing) nothing is run and every check fails with it.
+    """
     cases = spec.make_cases(np.random.default_rng(seed))
     expected = [{name: values for pair in spec.pairs for name, values in _expected(pair, case).items()}
                 for case in cases]
     calls, arrays = _plan(spec.pairs, cases)
-    run = run_submission(submission, calls, arrays, timeout=timeout, memory_mb=memory_mb)
+    found = problem or forbidden_imports(submission, spec.forbidden_imports)
+    if found:
+        run = ChildRun(problem=found if problem else f"{found}; nothing was run, and every check fails")
+    else:
+        run = run_submission(submission, calls, arrays, timeout=timeout, memory_mb=memory_mb,
+                             forbidden=spec.forbidden_imports, uid=uid)
     checks = []
     for pair in spec.pairs:
-        checks += _pair_checks(assignment, spec.tolerance, pair, cases, expected, run)
-    return _report(assignment, submission, seed, spec.tolerance, cases, checks, run)
+        checks += _pair_checks(spec.name if spec.hints else "", spec.tolerance, pair, cases, expected, run)
+    case_weights = [case.weight for case in cases]
+    for check in checks:
+        check.weight, check.case_weights = spec.weight(check.name), case_weights
+    report = _report(spec.name, submission, seed, spec.tolerance, cases, checks, run)
+    report.hints = spec.hints
+    return report
 
 
 def _expected(pair: Pair, case: Case) -> dict[str, tuple[np.ndarray, ...]]:
@@ -134,7 +180,7 @@ def _output_result(assignment, k, case, run, key, index, function, output, expec
     got, dtype = run.results[key][index], run.dtypes[key][index]
     result = compare(got, expected, output, tolerance)
     hint = None
-    if not result.passed:
+    if not result.passed and assignment:  # "" when the assignment shows no hints
         try:
             hint = recognise(assignment, function, output, case, expected, got, dtype)
         except Exception:  # a hint is a bonus: whatever the submission returned, grading goes on
@@ -178,6 +224,14 @@ def _pair_checks(assignment, tolerance, pair: Pair, cases, expected, run) -> lis
         for i, name in enumerate(pair.grads)]
     consistency = Check(f"{pair.backward} vs. your forward",
                         [_consistency_result(k, run, pair) for k in range(len(cases))])
+    calls = numerical_backward(run, pair, cases)
+    if calls is not None:
+        message = (f"your {pair.backward} calls your {pair.forward} about {calls} times (its cost, measured by "
+                   f"the checker outside your code, is that of {calls} calls of your forward): it computes the "
+                   "gradient numerically, and a numerical gradient gets no marks here")
+        for check in (*backward, consistency):
+            check.results = [CaseResult(r.case, False, r.error, message) for r in check.results]
+        return [forward, *backward, consistency]
     if forward.passed and not all(c.passed for c in backward):
         consistency.note = f"Your {pair.forward} is right, so the mistake is in {pair.backward}."
     elif not forward.passed and consistency.passed:
@@ -186,9 +240,29 @@ def _pair_checks(assignment, tolerance, pair: Pair, cases, expected, run) -> lis
     return [forward, *backward, consistency]
 
 
+def numerical_backward(run: ChildRun, pair: Pair, cases: list[Case]) -> int | None:
+    """The mean cost of the backward in forward calls, when it says "numerical"; else None."""
+    ratios, elements = [], 0
+    for k, case in enumerate(cases):
+        forward, backward, batch = (f"{k}.{pair.forward}", f"{k}.{pair.backward}", f"{k}.{pair.backward}.numeric")
+        if backward not in run.results or batch not in run.evaluations or forward not in run.cpu:
+            continue
+        per_call = run.cpu[batch] / run.evaluations[batch]
+        if per_call <= 0:
+            continue
+        ratios.append(abs(run.cpu[backward] - run.cpu[forward]) / per_call)
+        elements += sum(case.arrays[name].size for name in pair.inputs)
+    if not ratios:
+        return None
+    mean = float(np.mean(ratios))
+    if mean < NUMERIC_CALLS_MIN or sum(ratios) < NUMERIC_CALLS_PER_ELEMENT * elements:
+        return None
+    return int(round(mean))
+
+
 def _report(assignment, submission, seed, tolerance, cases, checks, run: ChildRun) -> Report:
     return Report(assignment, str(submission), seed, tolerance, cases, checks, run.problem, run.output,
-                  run.output_bytes, run.seconds)
+                  run.output_bytes, run.output_cut, run.seconds, {"pid_namespace": run.pid_namespace}, uid=run.uid)
 
 
 # ----------------------------------------------------------------------------- your own Function
@@ -211,7 +285,8 @@ def parse_shapes(text: str) -> list[tuple[int, ...]]:
 
 
 def grade_function(target: str, shapes: list[tuple[int, ...]], *, seed: int = 0, timeout: float = 60.0,
-                   memory_mb: int = 4096, positive: bool = False, second_order: bool = True) -> Report:
+                   memory_mb: int = 4096, positive: bool = False, second_order: bool = True,
+                   uid: int | None = None, problem: str | None = None) -> Report:
     """Check a student's minigan.Function subclass, ``target`` = 'file.py:ClassName'."""
     path, _, name = target.rpartition(":")
     if not path or not name.isidentifier():
@@ -229,7 +304,13 @@ def grade_function(target: str, shapes: list[tuple[int, ...]], *, seed: int = 0,
             returns = 1 + 2 * len(shapes) if order == 1 else 2 * (len(shapes) + 1)
             calls.append({"id": f"{k}.order{order}", "function": name, "args": args, "order": order,
                           "seed": seed * 100 + k, "returns": returns})
-    run = run_submission(path, calls, arrays, timeout=timeout, memory_mb=memory_mb, function_class=name)
+    forbidden = ASSIGNMENTS["function"].forbidden_imports
+    found = problem or forbidden_imports(path, forbidden)
+    if found:
+        run = ChildRun(problem=found if problem else f"{found}; nothing was run, and every check fails")
+    else:
+        run = run_submission(path, calls, arrays, timeout=timeout, memory_mb=memory_mb, function_class=name,
+                             forbidden=forbidden, uid=uid)
     n = len(shapes)
     checks = [Check(f"{name}.apply: forward", [_forward_runs(k, run, name) for k in range(len(cases))])]
     for i, shape in enumerate(shapes):

@@ -84,6 +84,14 @@ CATALOGUE: dict[str, str] = {
         "(out, in) too.",
     "extra_axes":
         "Right numbers, wrong shape: remove the extra axes of size 1 (keepdims=False, or reshape).",
+    "all_zero":
+        "Your result is all zeros. Is the function still a placeholder (return np.zeros_like(...)), or does "
+        "it fill an array it never returns (writing into a copy, or returning the freshly made array before "
+        "the loop adds to it)?",
+    "integer_dtype":
+        "Your result is an array of integers, so every value was rounded towards 0: it was made with an "
+        "integer dtype, e.g. np.zeros(shape, dtype=int) or np.zeros_like of an integer array. Make it a "
+        "float array: np.zeros(shape) or np.zeros_like(x, dtype=float).",
     "float32":
         "Your result is in single precision; the checks are in float64 and need its accuracy. Keep the inputs' "
         "dtype (no np.float32, no astype).",
@@ -158,6 +166,8 @@ def ratio_hint(expected: np.ndarray, got: np.ndarray, n: int = 1) -> str | None:
     norm = float(np.sum(expected * expected))
     if norm == 0 or got.shape != expected.shape or not np.all(np.isfinite(got)):
         return None
+    if not np.any(got):
+        return "all_zero"
     c = float(np.sum(got * expected)) / norm
     named = [(-1.0, "wrong_sign")]
     if n > 1:
@@ -179,6 +189,8 @@ def recognise(assignment: str, function: str, output: str, case: Case, expected:
     if not np.all(np.isfinite(got)):
         large_logits = assignment == "gan_losses" and any(np.abs(v).max() > 20 for v in case.arrays.values())
         return "unstable" if large_logits else "not_finite"
+    if dtype.startswith(("int", "uint", "bool")) and not matches(got, expected):
+        return "integer_dtype"
     for hint, variant in _variants(assignment, function, output, case):
         if matches(got, variant) and not matches(expected, variant):
             return hint

@@ -34,6 +34,19 @@ def _unlocked_forward_and_grads(layer, arrays, dout) -> tuple[np.ndarray, ...]:
     return tuple(mg.backend.to_numpy(t.data).astype(np.float64) for t in (out, *grads))
 
 
+def from_minigan(layer, n_inputs: int):
+    """A Pair's reference from a function of minigan Tensors: ``layer(*inputs, *params) -> Tensor``.
+
+    The returned ``reference(*inputs, *params, dout)`` gives (output, *gradients of the inputs), as
+    minigan's forward and ``mg.grad`` compute them in float64 (``dout`` None for a scalar loss).
+    """
+    def reference(*args):
+        *values, dout = args
+        inputs, params = values[:n_inputs], values[n_inputs:]
+        return _forward_and_grads(lambda *tensors: layer(*tensors, *params), inputs, dout)
+    return reference
+
+
 def _functional():
     import minigan.nn.functional as F
 

@@ -1,7 +1,12 @@
 """The report: a table for the terminal, and Gradescope's results.json.
 
-Gradescope reads {"score": total, "output": text, "tests": [{"name", "score", "max_score", "status",
-"output"}, ...]}. The file is written by the parent only, atomically, after the child is dead.
+Gradescope reads {"score": total, "output": text, "execution_time", "extra_data", "tests": [{"name",
+"score", "max_score", "status", "output", "visibility", "extra_data"}, ...]}. Each check is one
+test, worth its weight; a check's cases of another visibility (hidden, after the due date) form a
+test of their own, worth their share of the weight. Several graded files go into one file. Scores
+are rounded to hundredths, as people read them. Every text passes through ``text.clean`` (no
+escape sequences or control characters). The file is written by the parent only, atomically,
+after every process of the child is dead.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from pathlib import Path
 
 from .grader import Check, Report
 from .hints import CATALOGUE
+from .runner import OUTPUT_TAIL_BYTES
+from .text import clean, cut
 
 WIDTH = 100
+TEST_OUTPUT_LIMIT = 8000  # characters of one test's output in results.json
 
 
 def _error_text(error: float) -> str:
@@ -36,7 +44,7 @@ def header(report: Report) -> str:
     else:
         rule = f"its relative error against minigan is at most {report.tolerance:g} (float64)"
         what = "cases"
-    return (f"minigan check {report.assignment}: {report.submission}\n"
+    return (f"minigan check {report.assignment}: {clean(report.submission)}\n"
             f"{len(report.cases)} {what} (seed {report.seed}). A check passes when, in every case, {rule}.")
 
 
@@ -79,7 +87,7 @@ def check_details(report: Report, check: Check, shown_errors: dict[str, str] | N
             shown_errors.setdefault(shown.message, check.name)
     lines = [f"fails in {len(failing)} of {len(check.results)} cases",
              f'case {shown.case + 1} "{case.name}": {case.describe()}', message]
-    if shown.hint:
+    if shown.hint and report.hints:
         lines.append(_wrap(CATALOGUE[shown.hint], "hint: "))
     others = [f'{r.case + 1} "{report.cases[r.case].name}"' for r in failing if r is not shown]
     if others:
@@ -87,6 +95,20 @@ def check_details(report: Report, check: Check, shown_errors: dict[str, str] | N
     if check.note:
         lines.append(_wrap(check.note, "note: "))
     return "\n".join(lines)
+
+
+def output_section(report: Report) -> str:
+    """What the submission printed: its size, the kept tail, and where it was cut."""
+    if report.output_cut:
+        head = (f"Your code printed {report.output_bytes} bytes; only the last {OUTPUT_TAIL_BYTES} bytes are "
+                f"kept (the report's limit on printed output). The last lines were:")
+    else:
+        head = f"Your code printed {report.output_bytes} bytes; the last lines were:"
+    return head + "\n" + textwrap.indent(report.output, "  | ", lambda line: True)
+
+
+def _score(value: float) -> str:
+    return f"{value:.2f}"
 
 
 def format_report(report: Report) -> str:
@@ -98,36 +120,71 @@ def format_report(report: Report) -> str:
         if not check.passed:
             parts += ["", f"FAIL {check.name}", textwrap.indent(check_details(report, check, shown_errors), "  ")]
     if report.output_bytes:
-        parts += ["", f"Your code printed {report.output_bytes} bytes; the last lines were:",
-                  textwrap.indent(report.output, "  | ", lambda line: True)]
+        parts += ["", output_section(report)]
     failed = sum(not c.passed for c in report.checks)
     verdict = "all checks pass" if report.passed else f"{failed} of {len(report.checks)} checks fail"
-    parts += ["", f"Score: {report.score:.2f} / {len(report.checks)}   {'PASS' if report.passed else 'FAIL'}: "
+    parts += ["", f"Score: {_score(report.score)} / {report.max_score:g}   {'PASS' if report.passed else 'FAIL'}: "
                   f"{verdict} ({report.seconds:.1f} s)"]
-    return "\n".join(parts)
+    return clean("\n".join(parts))
 
 
-def gradescope_results(report: Report) -> dict:
-    output = header(report)
-    if report.problem:
-        output += "\n\nPROBLEM: " + report.problem
-    if report.output_bytes:
-        output += f"\n\nYour code printed {report.output_bytes} bytes; the last lines were:\n{report.output}"
-    tests = [{"name": check.name, "score": round(check.score, 4), "max_score": 1.0,
-              "status": "passed" if check.passed else "failed", "output": check_details(report, check)}
-             for check in report.checks]
-    return {"score": round(sum(t["score"] for t in tests), 4), "output": output, "tests": tests,
-            "execution_time": round(report.seconds, 2)}
+def _round(value: float) -> float:
+    return round(value + 0.0, 2)
 
 
-def write_json(path: str | Path, report: Report) -> None:
+def _tests(report: Report, prefix: str) -> list[dict]:
+    tests = []
+    for check in report.checks:
+        weights = check.weights()
+        total = sum(weights[r.case] for r in check.results) or 1.0
+        groups: dict[str, list] = {}
+        for result in check.results:
+            groups.setdefault(report.cases[result.case].visibility if report.cases else "visible", []).append(result)
+        for visibility, results in groups.items():
+            part = Check(check.name, results, check.note, check.weight, check.case_weights)
+            share = check.weight * sum(weights[r.case] for r in results) / total
+            score = check.weight * sum(weights[r.case] for r in results if r.passed) / total
+            name = check.name if visibility == "visible" else f"{check.name} ({visibility.replace('_', ' ')} cases)"
+            tests.append({
+                "name": clean(prefix + name), "score": _round(score), "max_score": _round(share),
+                "status": "passed" if part.passed else "failed", "visibility": visibility,
+                "output": cut(clean(check_details(report, part)), TEST_OUTPUT_LIMIT, "this test's output"),
+                "extra_data": {"cases": [report.cases[r.case].name for r in results] if report.cases else [],
+                               "passed": [bool(r.passed) for r in results],
+                               "max_relative_error": None if part.max_error == float("inf") else part.max_error,
+                               "hint": next((r.hint for r in results if not r.passed and r.hint), None)}})
+    return tests
+
+
+def gradescope_results(reports: Report | list[Report]) -> dict:
+    """results.json for one graded file or several."""
+    reports = [reports] if isinstance(reports, Report) else list(reports)
+    outputs, tests = [], []
+    for report in reports:
+        output = header(report)
+        if report.problem:
+            output += "\n\nPROBLEM: " + report.problem
+        if report.output_bytes:
+            output += "\n\n" + output_section(report)
+        outputs.append(clean(output))
+        prefix = f"{Path(report.submission).name}: " if len(reports) > 1 else ""
+        tests += _tests(report, prefix)
+    return {"score": _round(sum(t["score"] for t in tests)),
+            "output": cut("\n\n".join(outputs), TEST_OUTPUT_LIMIT, "the output"), "tests": tests,
+            "execution_time": round(sum(r.seconds for r in reports), 2),
+            "extra_data": {"submissions": [clean(r.submission) for r in reports],
+                           "seeds": [r.seed for r in reports], "sandboxed": all(r.uid is not None for r in reports),
+                           "pid_namespace": all(r.extra.get("pid_namespace") for r in reports)}}
+
+
+def write_json(path: str | Path, reports: Report | list[Report]) -> None:
     """Write results.json atomically (a temporary file in the same folder, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(gradescope_results(report), f, indent=2, ensure_ascii=False)
+            json.dump(gradescope_results(reports), f, indent=2, ensure_ascii=False)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -110,23 +110,29 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 
+_DCGAN_WEIGHT_LAYERS = {"Conv2d", "ConvTranspose2d", "Linear"}
+_DCGAN_NORM_LAYERS = {"BatchNorm1d", "BatchNorm2d"}
+
+
 def dcgan_init(module):
     """The DCGAN paper's initialisation, applied to every sub-module (returns ``module``).
 
     Conv, ConvTranspose and Linear weights ~ N(0, 0.02²), their biases 0;
     BatchNorm weights ~ N(1, 0.02²), biases 0. (A spectrally normalised layer
-    has its weight in ``weight_orig``; that is what gets initialised.)
+    has its weight in ``weight_orig``; that is what gets initialised.) Layers are
+    recognised by the names of their classes and base classes, as this module sits
+    below ``nn.layers`` and imports none of them.
     """
-    from .layers import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Linear
 
     def init(m):
+        kinds = {cls.__name__ for cls in type(m).__mro__}
         weight = m._parameters.get("weight_orig", m._parameters.get("weight"))
         bias = m._parameters.get("bias")
-        if isinstance(m, (Conv2d, ConvTranspose2d, Linear)):
+        if kinds & _DCGAN_WEIGHT_LAYERS:
             normal_(weight, 0.0, 0.02)
             if bias is not None:
                 zeros_(bias)
-        elif isinstance(m, (BatchNorm1d, BatchNorm2d)) and weight is not None:
+        elif kinds & _DCGAN_NORM_LAYERS and weight is not None:
             normal_(weight, 1.0, 0.02)
             zeros_(bias)
 

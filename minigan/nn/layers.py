@@ -14,14 +14,15 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from ..ops import reshape
+from ..ops import flatten, reshape
+from ..ops.conv import as_pair as _pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "Embedding", "Flatten", "Identity",
-    "LayerNorm", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Tanh", "Unflatten", "Upsample",
+    "LayerNorm", "LeakyReLU", "Linear", "ReLU", "Sigmoid", "Tanh", "Unflatten",
 ]
 
 
@@ -30,11 +31,20 @@ def _empty(*shape: int) -> Parameter:
     return Parameter(Tensor(backend.array_module().zeros(shape, dtype=np.float32)))
 
 
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair
+_TORCH_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _torch_name(dtype) -> str:
+    return _TORCH_DTYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def _check_dtype(layer: Module, x: Tensor, weight: Tensor | None, message: str) -> None:
+    """PyTorch's dtype-mismatch message, naming the layer: layers never convert their input silently."""
+    if weight is not None and x.dtype != weight.dtype:
+        a, b = _torch_name(x.dtype), _torch_name(weight.dtype)
+        raise TypeError(f"{layer!r}: " + message.format(a=a, b=b, a_low=a.lower(), b_low=b.lower()) +
+                        f" (input {x.dtype}, weight {weight.dtype}); convert one with .float() or .double()")
 
 
 def _short(pair: tuple[int, int]):
@@ -70,6 +80,7 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r} expects input of shape (..., {self.in_features}), got {tuple(x.shape)}")
+        _check_dtype(self, x, self.weight, "mat1 and mat2 must have the same dtype, but got {a} and {b}")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -81,6 +92,7 @@ class _ConvNd(Module):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r} expects input of shape (N, {self.in_channels}, H, W), "
                              f"got {tuple(x.shape)}")
+        _check_dtype(self, x, self.weight, "Input type ({a_low}) and weight type ({b_low}) should be the same")
 
     def reset_parameters(self) -> None:
         _reset_like_torch(self.weight, self.bias)
@@ -172,6 +184,7 @@ class _BatchNorm(Module):
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             expected = self._shape_text.format(c=self.num_features)
             raise ValueError(f"{self!r} expects input of shape {expected}, got {tuple(x.shape)}")
+        _check_dtype(self, x, self.weight, "mixed dtype (CPU): all inputs must share same datatype")
         if self.training and x.size // self.num_features <= 1:
             raise ValueError(f"{self!r} in training mode needs more than 1 value per channel to compute batch "
                              f"statistics, got input of shape {tuple(x.shape)} (use a batch larger than 1, "
@@ -290,7 +303,7 @@ class Flatten(Module):
         start, end = self.start_dim % max(x.ndim, 1), self.end_dim % max(x.ndim, 1)
         if start > end:
             raise ValueError(f"{self!r}: start_dim comes after end_dim for input of shape {tuple(x.shape)}")
-        return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+        return flatten(x, start, end)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -325,6 +338,8 @@ class Embedding(Module):
 
     def forward(self, indices) -> Tensor:
         if not isinstance(indices, Tensor):
+            if not backend.is_cupy_array(indices):
+                F.check_embedding_indices(np.asarray(indices), self.num_embeddings)  # on the host, before the move
             indices = Tensor(backend.array_module(self.weight.data).asarray(indices))
         return F.embedding(indices, self.weight)
 
@@ -346,26 +361,6 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-
-
-class Upsample(Module):
-    """Nearest-neighbour upsampling of (N, C, H, W) by an integer ``scale_factor``."""
-
-    def __init__(self, size=None, scale_factor: int | None = None, mode: str = "nearest"):
-        super().__init__()
-        if size is not None or scale_factor is None:
-            raise ValueError("Upsample supports scale_factor only, e.g. Upsample(scale_factor=2)")
-        if mode != "nearest":
-            raise ValueError(f"Upsample supports mode='nearest' only, got {mode!r}")
-        self.scale_factor, self.mode = scale_factor, mode
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4:
-            raise ValueError(f"{self!r} expects input of shape (N, C, H, W), got {tuple(x.shape)}")
-        return F.interpolate(x, scale_factor=self.scale_factor, mode=self.mode)
-
-    def extra_repr(self) -> str:
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
 
 
 class Identity(Module):

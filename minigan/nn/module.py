@@ -273,10 +273,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Set every parameter's ``.grad`` to None (or to zeros with ``set_to_none=False``)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor(backend.array_module(p.data).zeros_like(p.data))
+            p.zero_grad(set_to_none)
 
     def to(self, device: str | None = None, dtype: Any = None) -> Module:
         """Move parameters and buffers in place to ``device`` ("cpu"/"cuda") and/or cast floats to ``dtype``.

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Tensor, no_grad
-from ..ops import matmul, reshape, transpose
+from ..ops import matmul, permute, reshape
+from .layers import ConvTranspose2d
 from .module import Module
 
 
 def _normalize(v, eps: float):
-    """v / max(‖v‖, eps)."""
+    """v / max(‖v‖, eps), on v's device (no copy of the norm to the host)."""
     xp = backend.array_module(v)
-    return v / max(float(xp.linalg.norm(v)), eps)
+    return v / xp.maximum(xp.linalg.norm(v), v.dtype.type(eps))
 
 
 class SpectralNorm:
@@ -38,7 +39,7 @@ class SpectralNorm:
     def weight_matrix(self, weight: Tensor) -> Tensor:
         """The weight as a (weight.shape[dim], -1) matrix: dim 0 for Linear/Conv2d, 1 for ConvTranspose2d."""
         if self.dim != 0:
-            weight = transpose(weight, (self.dim,) + tuple(d for d in range(weight.ndim) if d != self.dim))
+            weight = permute(weight, (self.dim,) + tuple(d for d in range(weight.ndim) if d != self.dim))
         return reshape(weight, (weight.shape[0], -1))
 
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
@@ -71,8 +72,6 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
     ``D = nn.Sequential(spectral_norm(nn.Conv2d(3, 64, 4, 2, 1)), nn.LeakyReLU(0.2), ...)``
     """
-    from .layers import ConvTranspose2d
-
     if any(isinstance(h, SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
         raise RuntimeError(f"spectral_norm is already applied to parameter {name!r} of {type(module).__name__}")
     if name not in module._parameters or module._parameters[name] is None:

@@ -1,50 +1,106 @@
-"""Activations. Softplus and log-sigmoid are written to be exact for inputs of ±100."""
+"""Activations. Softplus and log-sigmoid are written to be exact for inputs of ±100.
+
+ReLU and LeakyReLU have piecewise-constant derivatives; the derivative is itself an op (``Step``,
+``LeakyReLUSlope``) whose own derivative is 0. That zero is a Tensor, not None, so after a gradient
+penalty a bias reached only through these slopes gets a zero gradient, as in PyTorch.
+"""
 
 from __future__ import annotations
 
-from ..autograd import Function, Tensor
+from .. import compiled, kernels
+from ..autograd import Function, Tensor, is_grad_enabled
 from ..backend import array_module
+
+
+def _fused(loop, g, *arrays):
+    """``compiled.<loop>(g, *arrays)`` as a Tensor when no graph is recorded and the loop applies; else None."""
+    if is_grad_enabled() or kernels.textbook():
+        return None
+    out = getattr(compiled, loop)(g.data, *arrays)
+    return None if out is None else Tensor(out)
+
+
+class Step(Function):
+    """y = [a > 0] (1 where a > 0, else 0);  da = 0."""
+
+    def forward(self, a):
+        return (a > 0).astype(a.dtype)
+
+    def backward(self, g):
+        return Tensor(array_module(g.data).zeros_like(g.data))
 
 
 class ReLU(Function):
     """y = max(a, 0);  da = g · [a > 0]."""
 
     def forward(self, a):
-        return array_module(a).maximum(a, 0)
+        xp = array_module(a)
+        return xp.maximum(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
 
     def backward(self, g):
-        a = self.inputs[0].data
-        return g * (a > 0).astype(a.dtype)
+        fused = _fused("relu_backward", g, self.inputs[0].data)  # one compiled pass, where numba runs
+        return g * Step.apply(self.inputs[0]) if fused is None else fused
+
+
+def relu(a) -> Tensor:
+    return ReLU.apply(a)
+
+
+class LeakyReLUSlope(Function):
+    """y = dLeakyReLU/da = 1 where a > 0, s elsewhere;  da = 0.
+
+    ``scale``, when given, is this slope already computed by the forward (the fast tier).
+    """
+
+    def __init__(self, negative_slope: float, scale=None):
+        self.negative_slope, self.scale = negative_slope, scale
+
+    def forward(self, a):
+        if self.scale is not None:
+            return self.scale
+        return array_module(a).where(a > 0, a.dtype.type(1), a.dtype.type(self.negative_slope))
+
+    def backward(self, g):
+        return Tensor(array_module(g.data).zeros_like(g.data))
 
 
 class LeakyReLU(Function):
-    """y = scale · a, with scale = 1 where a > 0 and s elsewhere (= max(a, s·a) for 0 ≤ s ≤ 1);
-    da = LeakyReLUGrad(g) = scale · g.
+    """y = a where a > 0, else s·a (= max(a, s·a) for 0 ≤ s ≤ 1);  da = g · slope(a), slope = 1 or s.
 
-    The forward keeps ``scale``, so the backward is one multiply (np.where on a random sign mask
-    branches unpredictably and was 10× slower than building the scale from the mask).
+    Textbook tier: y = where(a > 0, a, s·a), and the backward computes the slope from a.
+    Fast tier: the forward builds the slope once (y = a · slope) and keeps it for the backward, which is
+    then one multiply; the slope is built arithmetically from the mask, [a > 0]·(1 − s) + s, because a
+    `where` on a random sign mask branches unpredictably. Where numba runs, forward and backward are each
+    one compiled pass (minigan/compiled_loops.py) and no slope is stored.
     """
 
+    def __init__(self, negative_slope: float):
+        self.negative_slope = negative_slope
+        self.scale = None
+
     def forward(self, a):
-        dtype = a.dtype.type
-        self.scale = (a > 0).astype(a.dtype)
-        self.scale *= dtype(1 - self.negative_slope)
-        self.scale += dtype(self.negative_slope)
-        return a * self.scale
+        xp, s = array_module(a), a.dtype.type(self.negative_slope)
+        if kernels.textbook():
+            return xp.where(a > 0, a, s * a)
+        y = compiled.leaky_relu(a, s)
+        if y is not None:
+            return y
+        self.scale = xp.greater(a, 0, out=xp.empty_like(a))  # in a's memory order (see conv.channels_first)
+        self.scale *= 1 - s
+        self.scale += s
+        return xp.multiply(a, self.scale, out=xp.empty_like(a))
 
     def backward(self, g):
-        return LeakyReLUGrad.apply(g, scale=self.scale)
+        if self.scale is None:
+            fused = _fused("leaky_relu_backward", g, self.inputs[0].data, self.negative_slope)
+            if fused is not None:
+                return fused
+        return g * LeakyReLUSlope.apply(self.inputs[0], negative_slope=self.negative_slope, scale=self.scale)
 
 
-class LeakyReLUGrad(Function):
-    """y = scale · g, with scale = 1 where the input was positive and s elsewhere: a diagonal linear map,
-    so it is its own adjoint."""
-
-    def forward(self, g):
-        return g * self.scale
-
-    def backward(self, gg):
-        return LeakyReLUGrad.apply(gg, scale=self.scale)
+def leaky_relu(a, negative_slope: float = 0.01) -> Tensor:
+    """y = a if a > 0 else negative_slope · a (PyTorch's default slope 0.01)."""
+    return LeakyReLU.apply(a, negative_slope=float(negative_slope))
 
 
 class Tanh(Function):
@@ -55,7 +111,12 @@ class Tanh(Function):
 
     def backward(self, g):
         y = self.output()
-        return g * (1 - y * y)
+        fused = _fused("tanh_backward", g, y.data)  # one compiled pass, where numba runs
+        return g * (1 - y * y) if fused is None else fused
+
+
+def tanh(a) -> Tensor:
+    return Tanh.apply(a)
 
 
 class Sigmoid(Function):
@@ -71,6 +132,10 @@ class Sigmoid(Function):
         return g * y * (1 - y)
 
 
+def sigmoid(a) -> Tensor:
+    return Sigmoid.apply(a)
+
+
 class Softplus(Function):
     """y = ln(1 + e^a) = max(a, 0) + ln(1 + e^-|a|), exact for large |a|;  da = g σ(a)."""
 
@@ -80,22 +145,6 @@ class Softplus(Function):
 
     def backward(self, g):
         return g * sigmoid(self.inputs[0])
-
-
-def relu(a) -> Tensor:
-    return ReLU.apply(a)
-
-
-def leaky_relu(a, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU.apply(a, negative_slope=float(negative_slope))
-
-
-def tanh(a) -> Tensor:
-    return Tanh.apply(a)
-
-
-def sigmoid(a) -> Tensor:
-    return Sigmoid.apply(a)
 
 
 def softplus(a) -> Tensor:

@@ -31,7 +31,7 @@ import numpy as np
 from ..autograd import Function, Tensor
 from ..backend import array_module
 from .conv import conv2d
-from .shape import broadcast_to, getitem, reshape, transpose
+from .shape import broadcast_to, getitem, permute, reshape
 from .shape import pad as _zero_pad
 
 INTERPOLATE_MODES = {3: ("nearest", "linear"), 4: ("nearest", "bilinear")}
@@ -47,6 +47,9 @@ class Resample(Function):
     ``matrices`` is a tuple of (axis, A) with A of shape (out_size, in_size), raw arrays on x's device.
     The backward is the same op with every A transposed: dx = A_Hᵀ · g · A_W.
     """
+
+    def __init__(self, matrices: tuple):
+        self.matrices = matrices
 
     def forward(self, x):
         xp = array_module(x)
@@ -208,7 +211,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
                          f"upscale_factor² = {r * r}), got {tuple(input.shape)}")
     n, c, h, w = input.shape
     x = reshape(input, (n, c // (r * r), r, r, h, w))
-    return reshape(transpose(x, (0, 1, 4, 2, 5, 3)), (n, c // (r * r), h * r, w * r))
+    return reshape(permute(x, (0, 1, 4, 2, 5, 3)), (n, c // (r * r), h * r, w * r))
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -221,7 +224,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
                          f"downscale_factor {r}, got {tuple(input.shape)}")
     n, c, h, w = input.shape
     x = reshape(input, (n, c, h // r, r, w // r, r))
-    return reshape(transpose(x, (0, 1, 3, 5, 2, 4)), (n, c * r * r, h // r, w // r))
+    return reshape(permute(x, (0, 1, 3, 5, 2, 4)), (n, c * r * r, h // r, w // r))
 
 
 # ----------------------------------------------------------------------------- padding

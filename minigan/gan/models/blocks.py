@@ -24,7 +24,7 @@ class MinibatchStdDev(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[0] < 2:
             raise ValueError(f"MinibatchStdDev needs a batch of at least 2 samples, got shape {tuple(x.shape)}")
-        s = sqrt(x.var(axis=0) + 1e-8).mean()
+        s = sqrt(x.var(axis=0, correction=0) + 1e-8).mean()
         extra = broadcast_to(s.reshape((1,) * x.ndim), (x.shape[0], 1) + tuple(x.shape[2:]))
         return concat([x, extra], axis=1)
 

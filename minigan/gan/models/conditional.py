@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import backend, nn
 from ...autograd import Tensor
 from ...ops import concat
@@ -12,9 +14,13 @@ __all__ = ["ConditionalDiscriminator", "ConditionalGenerator"]
 
 
 def _labels(labels, like: nn.Parameter) -> Tensor:
-    """Integer class labels as a Tensor on the device of ``like``."""
+    """Integer class labels as a Tensor on the device of ``like``; host labels are range-checked on the host,
+    before the move (a check of device labels would copy them back at every call)."""
     if isinstance(labels, Tensor):
         return labels
+    if not backend.is_cupy_array(labels):
+        labels = np.asarray(labels)
+        nn.functional.check_embedding_indices(labels, like.shape[0])
     return Tensor(backend.array_module(like.data).asarray(labels))
 
 
