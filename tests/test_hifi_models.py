@@ -21,6 +21,7 @@ from minigan.gan.models.biggan import (
 )
 from minigan.gan.models.progan import ProGANDiscriminator, ProGANGenerator, fade_real, progan_phase
 from minigan.gan.models.sagan import SAGANDiscriminator, SAGANGenerator
+from minigan.nn.spectral_norm import SpectralNorm
 from minigan.ops.pool import avg_pool2d, interpolate
 
 
@@ -48,6 +49,31 @@ def test_sagan_shapes_and_attention_at_zero_gamma_is_the_identity():
     assert np.array_equal(with_attention, without)
     with pytest.raises(ValueError, match="SAGANGenerator expects noise of shape"):
         G(_z(2, 15))
+
+
+def _spectral_layers(module):
+    return [m for m in module.modules() if any(isinstance(h, SpectralNorm) for h in m._forward_pre_hooks.values())]
+
+
+def test_sagan_spectral_norm_on_every_layer_with_one_power_iteration_per_training_forward():
+    mg.manual_seed(0)
+    G, D = SAGANGenerator(nz=16, width=8), SAGANDiscriminator(width=8, minibatch_std=True)
+    for net in (G, D):  # every convolution, the attention's 1×1 query, key and value included
+        convs = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+        assert _spectral_layers(net) == convs and len(convs) == 7
+    layer = D.attention.query
+    u0 = layer.weight_u.numpy().copy()
+    D(G(_z(4, 16)))
+    u1 = layer.weight_u.numpy().copy()
+    assert not np.allclose(u0, u1)  # the power iteration ran in training mode and u persists in the buffer
+    w = layer.weight_orig.numpy().reshape(layer.weight_orig.shape[0], -1)
+    v = w.T @ u1 / np.linalg.norm(w.T @ u1)
+    expected = w @ v / np.linalg.norm(w @ v)
+    D(G(_z(4, 16)))
+    assert np.allclose(layer.weight_u.numpy(), expected, atol=1e-5)  # exactly one more iteration, from u1
+    D.eval()
+    D(G(_z(4, 16)))
+    assert np.array_equal(layer.weight_u.numpy(), expected)  # no iteration in eval mode
 
 
 # ----------------------------------------------------------------------------- BigGAN

@@ -46,6 +46,7 @@ from ...autograd import Tensor, no_grad
 from ...ops import relu
 from .. import losses
 from ..step import STATS, grad_norm, update_ema
+from .sagan import sn_attention
 
 __all__ = ["BIGGAN_STATS", "BigGANDiscriminator", "BigGANGenerator", "ConditionalBatchNorm2d", "biggan_step",
            "build_biggan", "orthogonal_regularization", "sample_biggan", "truncated_normal"]
@@ -93,7 +94,7 @@ class BigGANGenerator(nn.Module):
         self.embed = nn.Embedding(num_classes, embed_dim)  # the shared class embedding
         self.linear = _sn(nn.Linear(nz, 4 * w * 16))
         self.bn1, self.up1 = ConditionalBatchNorm2d(4 * w, embed_dim), _sn(nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1))
-        self.attention = nn.SelfAttention2d(2 * w)
+        self.attention = sn_attention(2 * w)
         self.bn2, self.up2 = ConditionalBatchNorm2d(2 * w, embed_dim), _sn(nn.ConvTranspose2d(2 * w, w, 4, 2, 1))
         self.bn3, self.up3 = ConditionalBatchNorm2d(w, embed_dim), _sn(nn.ConvTranspose2d(w, channels, 4, 2, 1))
 
@@ -118,7 +119,7 @@ class BigGANDiscriminator(nn.Module):
         w = width
         self.stem = nn.Sequential(_sn(nn.Conv2d(channels, w, 4, 2, 1)), nn.ReLU(),
                                   _sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.ReLU())          # 8×8
-        self.attention = nn.SelfAttention2d(2 * w)
+        self.attention = sn_attention(2 * w)
         self.block = _sn(nn.Conv2d(2 * w, 4 * w, 4, 2, 1))                              # 4×4
         self.psi = _sn(nn.Linear(4 * w, 1))
         self.embed = _sn(nn.Embedding(num_classes, 4 * w))                               # V

@@ -40,14 +40,23 @@ from typing import Any
 from ... import nn
 from ...autograd import Tensor
 from ..step import STATS, train_step
+from .blocks import MinibatchStdDev
 
-__all__ = ["SAGANDiscriminator", "SAGANGenerator", "SAGAN_STATS", "build_sagan", "sagan_step"]
+__all__ = ["SAGANDiscriminator", "SAGANGenerator", "SAGAN_STATS", "build_sagan", "sagan_step", "sn_attention"]
 
 SAGAN_STATS = (*STATS, "gamma_g", "gamma_d")
 
 
 def _sn(module: nn.Module) -> nn.Module:
     return nn.utils.spectral_norm(module)
+
+
+def sn_attention(channels: int) -> nn.SelfAttention2d:
+    """A self-attention block with spectral norm on its query, key and value 1×1 convolutions (as the paper)."""
+    block = nn.SelfAttention2d(channels)
+    for conv in (block.query, block.key, block.value):
+        _sn(conv)
+    return block
 
 
 def _check_size(name: str, image_size: int) -> None:
@@ -67,7 +76,7 @@ class SAGANGenerator(nn.Module):
             _sn(nn.ConvTranspose2d(nz, 4 * w, 4, 1, 0)), nn.BatchNorm2d(4 * w), nn.ReLU(),      # 4×4
             _sn(nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1)), nn.BatchNorm2d(2 * w), nn.ReLU(),   # 8×8
         )
-        self.attention = nn.SelfAttention2d(2 * w)
+        self.attention = sn_attention(2 * w)
         self.to_image = nn.Sequential(
             _sn(nn.ConvTranspose2d(2 * w, w, 4, 2, 1)), nn.BatchNorm2d(w), nn.ReLU(),           # 16×16
             _sn(nn.ConvTranspose2d(w, channels, 4, 2, 1)), nn.Tanh(),                           # 32×32
@@ -83,7 +92,7 @@ class SAGANGenerator(nn.Module):
 class SAGANDiscriminator(nn.Module):
     """(N, channels, 32, 32) → one score per image (N,), self-attention at 8×8, spectral norm throughout."""
 
-    def __init__(self, channels: int = 1, width: int = 32, image_size: int = 32):
+    def __init__(self, channels: int = 1, width: int = 32, image_size: int = 32, minibatch_std: bool = False):
         super().__init__()
         _check_size("SAGANDiscriminator", image_size)
         self.channels, self.image_size = channels, image_size
@@ -92,10 +101,11 @@ class SAGANDiscriminator(nn.Module):
             _sn(nn.Conv2d(channels, w, 4, 2, 1)), nn.LeakyReLU(0.1),                            # 16×16
             _sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.1),                               # 8×8
         )
-        self.attention = nn.SelfAttention2d(2 * w)
+        self.attention = sn_attention(2 * w)
+        std = [MinibatchStdDev()] if minibatch_std else []  # one more channel at 4×4
         self.main = nn.Sequential(
-            _sn(nn.Conv2d(2 * w, 4 * w, 4, 2, 1)), nn.LeakyReLU(0.1),                           # 4×4
-            _sn(nn.Conv2d(4 * w, 1, 4, 1, 0)),                                                  # 1×1
+            _sn(nn.Conv2d(2 * w, 4 * w, 4, 2, 1)), nn.LeakyReLU(0.1), *std,                     # 4×4
+            _sn(nn.Conv2d(4 * w + len(std), 1, 4, 1, 0)),                                       # 1×1
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -111,7 +121,8 @@ def build_sagan(config, dataset) -> tuple[SAGANGenerator, SAGANDiscriminator]:
     if dataset.kind != "image":
         raise ValueError(f"the sagan model needs image data, {dataset.name!r} is {dataset.kind}")
     size, channels = dataset.image_size, dataset.channels
-    return (SAGANGenerator(config.nz, channels, config.width, size), SAGANDiscriminator(channels, config.width, size))
+    return (SAGANGenerator(config.nz, channels, config.width, size),
+            SAGANDiscriminator(channels, config.width, size, minibatch_std=config.minibatch_std))
 
 
 def sagan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) -> dict[str, Any]:
