@@ -172,7 +172,15 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 #     D smooth already). Measured: these settings do not train yet — the samples collapse to one image within
 #     300–500 steps (per-pixel spread 0.04 against the data's 0.29), and so they did with spectral norm in D
 #     only, DCGAN's init, equal rates 2e-4 with β (0.5, 0.999), β (0.5, 0.999) with TTUR, two D steps, instance
-#     noise 0.3 and a sum-pooled linear D head.
+#     noise 0.3 and a sum-pooled linear D head. Checked since: spectral norm matches torch's (output, gradient
+#     and u to 1e-4 over three steps), runs once per training forward and is now on attention's 1×1 convs too;
+#     a PyTorch twin of the same nets collapses the same way (spread 0.04 at step 600). Still collapsed by step
+#     200 (spread ≤ 0.05): the non-saturating loss, lr_G = lr_D = 4e-4, lr_G = lr_D = 1e-4 with a minibatch-stddev
+#     channel in D, minibatch stddev alone, SNGAN's deeper D (3×3 convs between the stride-2 ones); instance
+#     noise 1.0 had 0.08 at step 100, falling. In every hinge run D separates the batches by step 150 (mean D(x)
+#     +1.6 to +2.3, D(G(z)) −1.2 to −1.8: past the hinge's margins; with the non-saturating loss 0.99 and 0.02);
+#     the default's one image at step 600 is a saturated checkerboard, not a digit. A twin with a batch-norm D
+#     and no spectral norm (lr 2e-4, β₁ 0.5) kept more spread: 0.13 at step 200.
 #   biggan (Brock et al. 2019): hinge loss, Adam β (0, 0.999), orthogonal regularisation β 1e-4, EMA of G,
 #     spectral norm in G and D — as the paper. Their 128×128 rates are lr_G 5e-5, lr_D 2e-4 with 2 D steps per
 #     G step; here one D step and SAGAN's rates (the same 4:1 ratio, twice as fast) to fit 2,000 steps at batch
