@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import on_device
 
 import minigan as mg
 from minigan import nn
@@ -26,7 +27,7 @@ from minigan.ops.pool import avg_pool2d, interpolate
 
 
 def _z(n: int, nz: int, seed: int = 0) -> Tensor:
-    return Tensor(np.random.default_rng(seed).standard_normal((n, nz)).astype(np.float32))
+    return mg.tensor(np.random.default_rng(seed).standard_normal((n, nz)).astype(np.float32))
 
 
 # ----------------------------------------------------------------------------- SAGAN
@@ -39,7 +40,7 @@ def test_sagan_shapes_and_attention_at_zero_gamma_is_the_identity():
     x = G(z)
     assert x.shape == (4, 1, 32, 32) and D(x).shape == (4,)
     assert float(G.attention.gamma.data[0]) == 0.0 and float(D.attention.gamma.data[0]) == 0.0
-    h = Tensor(np.random.default_rng(1).standard_normal((4, 16, 8, 8)).astype(np.float32))
+    h = mg.tensor(np.random.default_rng(1).standard_normal((4, 16, 8, 8)).astype(np.float32))
     assert np.array_equal(G.attention(h).numpy(), h.numpy())  # y = 0·o + x, exactly
     G.eval()
     with no_grad():
@@ -84,8 +85,8 @@ class _TwoWeights(nn.Module):
         super().__init__()
         self.tall = nn.Linear(a.shape[1], a.shape[0])
         self.wide = nn.Linear(b.shape[1], b.shape[0])
-        self.tall.weight.data[...] = a
-        self.wide.weight.data[...] = b
+        self.tall.weight.data[...] = on_device(a, self.tall.weight)
+        self.wide.weight.data[...] = on_device(b, self.wide.weight)
 
 
 def test_orthogonal_regularization_against_a_hand_computation():
@@ -116,8 +117,8 @@ def test_biggan_shapes_projection_and_conditional_batch_norm():
         diff = D(x, y).numpy() - D(x, (y + 1) % 10).numpy()
     np.testing.assert_allclose(diff, ((V[y] - V[(y + 1) % 10]) * phi).sum(axis=1), rtol=1e-4, atol=1e-5)
     cbn = ConditionalBatchNorm2d(3, 4)  # zero maps: a plain batch norm; then the class changes gain and bias
-    h = Tensor(np.random.default_rng(2).standard_normal((5, 3, 2, 2)).astype(np.float32))
-    e = Tensor(np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32))
+    h = mg.tensor(np.random.default_rng(2).standard_normal((5, 3, 2, 2)).astype(np.float32))
+    e = mg.tensor(np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32))
     plain = nn.BatchNorm2d(3, affine=False)(h).numpy()
     np.testing.assert_allclose(cbn(h, e).numpy(), plain, atol=1e-6)
     cbn.gain.weight.data[...] = 0.5
@@ -151,7 +152,7 @@ def test_progan_fade_in_is_continuous_at_alpha_zero():
     mg.manual_seed(0)
     G, D = ProGANGenerator(nz=8, widths=(8, 8, 4, 4)), ProGANDiscriminator(widths=(8, 8, 4, 4))
     z = _z(4, 8)
-    x32 = Tensor(np.random.default_rng(1).uniform(-1, 1, (4, 1, 32, 32)).astype(np.float32))
+    x32 = mg.tensor(np.random.default_rng(1).uniform(-1, 1, (4, 1, 32, 32)).astype(np.float32))
     with no_grad():
         for level in (1, 2, 3):
             grown = G.forward_at(z, level, 0.0).numpy()
@@ -290,7 +291,7 @@ def test_stylegan_mapping_adain_and_noise_shapes():
     assert ws.shape == (3, 8, 12) and np.array_equal(ws.numpy()[:, 5], w.numpy())
     layer = G.layers[2]  # the first 8×8 layer, 8 channels: its affine map A gives a scale and a bias per channel
     assert layer.adain.style.weight.shape == (2 * 8, 12)
-    h = Tensor(np.random.default_rng(3).standard_normal((3, 8, 8, 8)).astype(np.float32))
+    h = mg.tensor(np.random.default_rng(3).standard_normal((3, 8, 8, 8)).astype(np.float32))
     assert layer(h, w).shape == (3, 8, 8, 8)
     x = G(z)
     assert x.shape == (3, 1, 32, 32)
@@ -308,7 +309,7 @@ def test_stylegan_truncation_and_style_mixing():
 
     mg.manual_seed(0)
     G = StyleGANGenerator(nz=16, w_dim=12, widths=(8, 8, 4, 4))
-    G.w_avg.data[...] = np.random.default_rng(0).standard_normal(12).astype(np.float32)
+    G.w_avg.data[...] = on_device(np.random.default_rng(0).standard_normal(12).astype(np.float32), G.w_avg)
     w = G.mapping(_z(4, 16))
     np.testing.assert_allclose(G.truncate(w, 0.0).numpy(), np.broadcast_to(G.w_avg.numpy(), (4, 12)))
     np.testing.assert_allclose(G.truncate(w, 1.0).numpy(), w.numpy(), rtol=1e-6, atol=1e-7)
