@@ -180,7 +180,9 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 #     noise 1.0 had 0.08 at step 100, falling. In every hinge run D separates the batches by step 150 (mean D(x)
 #     +1.6 to +2.3, D(G(z)) −1.2 to −1.8: past the hinge's margins; with the non-saturating loss 0.99 and 0.02);
 #     the default's one image at step 600 is a saturated checkerboard, not a digit. A twin with a batch-norm D
-#     and no spectral norm (lr 2e-4, β₁ 0.5) kept more spread: 0.13 at step 200.
+#     and no spectral norm (lr 2e-4, β₁ 0.5) kept more spread: 0.13 at step 200. A D of twice the width: 0.04 at
+#     step 200. G with a linear output instead of tanh (as progan's): 0.06 at step 250, back up to 0.13 by
+#     step 600, but its samples are strokes on a grid pattern, not digits yet.
 #   biggan (Brock et al. 2019): hinge loss, Adam β (0, 0.999), orthogonal regularisation β 1e-4, EMA of G,
 #     spectral norm in G and D — as the paper. Their 128×128 rates are lr_G 5e-5, lr_D 2e-4 with 2 D steps per
 #     G step; here one D step and SAGAN's rates (the same 4:1 ratio, twice as fast) to fit 2,000 steps at batch

@@ -97,7 +97,7 @@ register_family("mlp", Family(build=build_basic_models, step=basic_family_step, 
 register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
 register_family("cgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
                                conditional=True))
-register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=generate_samples,
+register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=sagan.sample_sagan,
                                 stats=sagan.SAGAN_STATS))
 register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
                                  conditional=True, stats=biggan.BIGGAN_STATS))

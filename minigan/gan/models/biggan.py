@@ -30,7 +30,7 @@ BigGAN also keeps SAGAN's pieces: spectral norm in G and D, self-attention (at 8
 Networks (base width w, nz noise, DCGAN-shaped rather than residual, to fit a CPU):
 
     G: z → SN-Linear → 4w×4×4 → [CBN, ReLU, SN-ConvT ×2] → 2w×8×8 → attention → [CBN, ReLU, SN-ConvT ×2]
-       → w×16×16 → [CBN, ReLU, SN-ConvT ×2] → 1×32×32 → tanh
+       → w×16×16 → [CBN, ReLU, SN-ConvT ×2] → 1×32×32, linear (as SAGANGenerator's; the sampler clips)
     D: 1×32×32 → SN-Conv ÷2 → w×16×16 → SN-Conv ÷2 → 2w×8×8 → attention → SN-Conv ÷2 → 4w×4×4 → ReLU → Σ → φ
        D(x, y) = SN-Linear(φ) + SN-Embedding(y) · φ
 """
@@ -82,7 +82,7 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class BigGANGenerator(nn.Module):
-    """G(z, y): z (N, nz) and class labels (N,) → (N, channels, 32, 32) in [−1, 1]."""
+    """G(z, y): z (N, nz) and class labels (N,) → (N, channels, 32, 32), a linear output (the sampler clips)."""
 
     def __init__(self, nz: int = 128, num_classes: int = 10, channels: int = 1, width: int = 32,
                  embed_dim: int = 32, image_size: int = 32):
@@ -105,7 +105,7 @@ class BigGANGenerator(nn.Module):
         h = self.linear(z).reshape(z.shape[0], 4 * self.width, 4, 4)
         h = self.attention(self.up1(relu(self.bn1(h, e))))                  # 8×8
         h = self.up2(relu(self.bn2(h, e)))                                  # 16×16
-        return self.up3(relu(self.bn3(h, e))).tanh()                        # 32×32
+        return self.up3(relu(self.bn3(h, e)))                               # 32×32, linear
 
 
 class BigGANDiscriminator(nn.Module):
@@ -218,8 +218,8 @@ def truncated_normal(rng: np.random.Generator, shape, threshold: float | None) -
 
 def sample_biggan(G, n: int, rng: np.random.Generator, num_classes: int | None = None, labels=None,
                   truncation: float | None = None, batch: int = 500) -> np.ndarray:
-    """``n`` samples of a BigGAN generator (eval mode), z truncated at ``truncation`` (None: no truncation);
-    ``labels``: one int or n ints (default: classes drawn with ``rng``)."""
+    """``n`` samples of a BigGAN generator (eval mode, clipped to [−1, 1]), z truncated at ``truncation``
+    (None: no truncation); ``labels``: one int or n ints (default: classes drawn with ``rng``)."""
     k = G.num_classes
     labels = rng.integers(0, k, size=n) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
     if labels.min() < 0 or labels.max() >= k:
@@ -233,4 +233,4 @@ def sample_biggan(G, n: int, rng: np.random.Generator, num_classes: int | None =
             z = Tensor(xp.asarray(truncated_normal(rng, (m, G.nz), truncation)))
             out.append(G(z, xp.asarray(labels[start:start + m])).numpy())
     G.train()
-    return np.concatenate(out)
+    return np.clip(np.concatenate(out), -1.0, 1.0)
