@@ -169,33 +169,37 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 #   sagan (Zhang et al. 2019): hinge loss, TTUR lr_D 4e-4 / lr_G 1e-4, Adam β (0, 0.9), spectral norm in G and
 #     D, one D step per G step, nz 128 — all as the paper. To fit the CPU: batch 32 (paper 256), 4,000 steps,
 #     channels 128-64-32 (the paper's start at 1024), attention at 8×8; no instance noise (spectral norm keeps
-#     D smooth already). Measured: these settings do not train yet — the samples collapse to one image within
-#     300–500 steps (per-pixel spread 0.04 against the data's 0.29), and so they did with spectral norm in D
-#     only, DCGAN's init, equal rates 2e-4 with β (0.5, 0.999), β (0.5, 0.999) with TTUR, two D steps, instance
-#     noise 0.3 and a sum-pooled linear D head. Checked since: spectral norm matches torch's (output, gradient
-#     and u to 1e-4 over three steps), runs once per training forward and is now on attention's 1×1 convs too;
-#     a PyTorch twin of the same nets collapses the same way (spread 0.04 at step 600). Still collapsed by step
-#     200 (spread ≤ 0.05): the non-saturating loss, lr_G = lr_D = 4e-4, lr_G = lr_D = 1e-4 with a minibatch-stddev
-#     channel in D, minibatch stddev alone, SNGAN's deeper D (3×3 convs between the stride-2 ones); instance
-#     noise 1.0 had 0.08 at step 100, falling. In every hinge run D separates the batches by step 150 (mean D(x)
-#     +1.6 to +2.3, D(G(z)) −1.2 to −1.8: past the hinge's margins; with the non-saturating loss 0.99 and 0.02);
-#     the default's one image at step 600 is a saturated checkerboard, not a digit. A twin with a batch-norm D
-#     and no spectral norm (lr 2e-4, β₁ 0.5) kept more spread: 0.13 at step 200. A D of twice the width: 0.04 at
-#     step 200. G with a linear output instead of tanh (as progan's): 0.06 at step 250, back up to 0.13 by
-#     step 600, but its samples are strokes on a grid pattern, not digits yet.
+#     D smooth already). Departure: G's output is linear (as progan's; the sampler clips to [−1, 1]), not tanh.
+#     With tanh G collapsed to one saturated checkerboard within 200–500 steps (per-pixel spread 0.04 against
+#     the data's 0.29; D(x) ≈ +2, D(G(z)) ≈ −1.3, past the hinge's margins), and so it did with spectral norm in
+#     D only, DCGAN's init, equal rates 2e-4 with β (0.5, 0.999), β (0.5, 0.999) with TTUR, two D steps,
+#     instance noise 0.3 or 1.0, a sum-pooled linear D head, the non-saturating loss, lr_G = lr_D (4e-4; 1e-4
+#     with minibatch stddev), minibatch stddev in D, SNGAN's deeper D (3×3 convs between the stride-2 ones) and
+#     a D twice as wide. Spectral norm matches torch's (output, gradient and u to 1e-4 over three steps), runs
+#     once per training forward and covers attention's 1×1 convs; benchmarks/sagan_torch_twin.py, a PyTorch
+#     twin of the tanh nets, collapses the same way (0.04 at step 600). With the linear output the spread falls
+#     to 0.06 by step 250 and recovers (0.22 at step 800). Measured (seed 0; the run's first 800 steps, then
+#     resumed; about 70 steps a minute on the shared machine): step 800, 17.5% of 1,000 samples confident
+#     (28×28 crops), 3 digits; step 1,750, 26.6%, 6 digits; step 2,750, 28.8%, 9 digits (no 2) — below the
+#     50% aimed at; the full 4,000 steps were not measured.
 #   biggan (Brock et al. 2019): hinge loss, Adam β (0, 0.999), orthogonal regularisation β 1e-4, EMA of G,
 #     spectral norm in G and D — as the paper. Their 128×128 rates are lr_G 5e-5, lr_D 2e-4 with 2 D steps per
 #     G step; here one D step and SAGAN's rates (the same 4:1 ratio, twice as fast) to fit 2,000 steps at batch
 #     32 (paper 2,048; the class labels make the task easier than SAGAN's); EMA decay 0.999 (paper 0.9999,
-#     started after 20k steps: too long a memory here). Measured: collapses like sagan — at step 1,000 one
-#     image for every class and z (the classifier reads 45% of the raw G's samples confidently, as 3 or 8), and
-#     the EMA generator's samples are worse (9% confident).
+#     started after 20k steps: too long a memory here). G's output is linear, as sagan's. Measured with tanh:
+#     collapsed like sagan — at step 1,000 one image for every class and z (the classifier reads 45% of the raw
+#     G's samples confidently, as 3 or 8), the EMA generator's worse (9% confident). With the linear output
+#     (seed 0, the default run: 2,000 steps, 5 min 34 s of CPU, 34.5 min wall on the shared machine): the raw
+#     G's spread stays 0.09–0.32, but the EMA generator ignores z — one image per class (1, 3 and 5 legible,
+#     the others blobs): 13.3% of 1,000 samples confident, 3 digits; 67% of --labels 3 read as 3 (bars 50%, 80%).
 #   progan (Karras et al. 2018): WGAN-GP λ 10 with drift ε 1e-3, one critic step, Adam lr 1e-3 β (0, 0.99), EMA
 #     0.999, equalized LR, pixel norm, minibatch stddev — as the paper. To fit the CPU: phases of 200 steps at
 #     batch 32 (the paper's last 800k images each; 4→32 is 7 phases, 1,400 steps), channels 32-32-16-8 at
 #     4-8-16-32 (paper 512 up to 32×32), nz 128 (paper 512). Measured (seed 0, 1,400 steps, 4 min 26 s of CPU):
 #     digit-like strokes at 32×32; the classifier is confident on 25% of 1,000 samples cropped to 28×28 (the
-#     real test digits: 57%), all ten digits among them — below the 50% aimed at; longer phases should help.
+#     real test digits: 57%), all ten digits among them — below the 50% aimed at. Phases of 400 steps (2,800
+#     in all; not the default): at step 2,000 (16×16 done) 17.7%, ten digits; at step 2,400 (32×32 faded in)
+#     30.4%, 9 digits (no 1); the last 400 steps were not measured.
 _NO_SCHEDULES = dict(anneal_noise=False, lr_decay=False)
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "sagan": dict(loss="hinge", lr_g=1e-4, lr_d=4e-4, betas_g=(0.0, 0.9), betas_d=(0.0, 0.9), n_critic=1, nz=128,
