@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import importlib
+import inspect
 import json
 import math
 import os
@@ -131,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GAN. Every option has a default chosen for the data (see "
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
-    train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating (lsgan for cyclegan)")
+    train.add_argument("--loss", choices=LOSSES,
+                       help="default: the model's own (hinge for sagan, lsgan for cyclegan, ...), else nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: digits16)")
     train.add_argument("--steps", type=_POSITIVE, help="generator updates")
     train.add_argument("--batch-size", type=_AT_LEAST_2)
@@ -178,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=_POSITIVE, default=1000, help="number of samples (default 1000)")
     sample.add_argument("--out", default="samples.npy", help=".npy array (default) or .png picture")
     sample.add_argument("--labels", help="class labels for a cgan: one (3) or a comma list (0,1,2) repeated")
+    sample.add_argument("--truncation", type=float,
+                        help="the truncation trick: the resampling threshold t of |z| for biggan, ψ for stylegan")
     sample.add_argument("--seed", type=_COUNT, default=0)
     sample.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
 
@@ -428,11 +432,17 @@ def _sample(args) -> int:
     labels = _parse_labels(args.labels, args.n)
     family = get_family(config.model)
     num_classes = dataset.num_classes if family.conditional else None
+    extra = {}
+    if args.truncation is not None:  # only families whose sampler has a truncation trick take it
+        if "truncation" not in inspect.signature(family.sample).parameters:
+            raise CommandError(f"--truncation applies to models with a truncation trick (biggan, stylegan), "
+                               f"not {config.model}")
+        extra["truncation"] = args.truncation
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     except OSError as err:
         raise CommandError(f"cannot create the folder of --out {args.out}: {err.strerror or err}") from None
-    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels)
+    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels, **extra)
     if extension == ".png" and dataset.kind == "translation":  # outputs for random test inputs
         viz.save_image_grid(x, args.out, title=f"{args.n} translated test inputs, {args.checkpoint}")
     elif extension == ".png":
