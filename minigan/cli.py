@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import importlib
+import inspect
 import json
 import math
 import os
@@ -28,6 +29,8 @@ HOOKS = {
     "eval": ("minigan.translate_cli", "main_eval",
              "compute sample-quality metrics (a translation task's metrics) of a checkpoint or saved samples"),
     "translate": ("minigan.translate_cli", "main_translate", "apply a trained image-to-image generator to images"),
+    "anomaly": ("minigan.anomaly_cli", "main_anomaly",
+                "score images by how anomalous a GAN trained with --exclude-class finds them"),
 }
 
 FILE_NOTES = {
@@ -129,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GAN. Every option has a default chosen for the data (see "
                     "minigan.gan.default_config); the run's files go to --out.")
     train.add_argument("--model", choices=tuple(FAMILIES), help="default: dcgan for images, mlp for toy data")
-    train.add_argument("--loss", choices=LOSSES, help="default: nonsaturating (lsgan for cyclegan)")
+    train.add_argument("--loss", choices=LOSSES,
+                       help="default: the model's own (hinge for sagan, lsgan for cyclegan, ...), else nonsaturating")
     train.add_argument("--data", help=f"one of {', '.join(dataset_names())} (default: mnist; "
                        "with no --model either, the main job: --model cgan --data mnist)")
     train.add_argument("--steps", type=_POSITIVE, help="generator updates")
@@ -158,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--delta", type=float, help="--dp δ of the (ε, δ) guarantee (default 1e-5)")
     train.add_argument("--target-epsilon", type=float, metavar="EPS",
                        help="--dp: solve σ so that the run ends at this ε (instead of --noise-multiplier)")
+    train.add_argument("--exclude-class", type=_COUNT, metavar="K",
+                       help="leave class K out of the training data (for minigan anomaly); labelled data only")
     train.add_argument("--seed", type=_COUNT, help="default: 0")
     train.add_argument("--device", choices=("cpu", "cuda"),
                        help="default: cuda under MINIGAN_BACKEND=cupy, else cpu")
@@ -175,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=_POSITIVE, default=1000, help="number of samples (default 1000)")
     sample.add_argument("--out", default="samples.npy", help=".npy array (default) or .png picture")
     sample.add_argument("--labels", help="class labels for a cgan: one (3) or a comma list (0,1,2) repeated")
+    sample.add_argument("--truncation", type=float,
+                        help="the truncation trick: the resampling threshold t of |z| for biggan, ψ for stylegan")
     sample.add_argument("--seed", type=_COUNT, default=0)
     sample.add_argument("--no-ema", action="store_true", help="use the raw generator even if an EMA copy exists")
 
@@ -197,6 +205,8 @@ def _default_out(config) -> str:
         name += f"-unrolled{config.unrolled_steps}"
     if config.dp:
         name += "-dp"
+    if config.exclude_class is not None:
+        name += f"-no{config.exclude_class}"
     if config.seed != 0:
         name += f"-seed{config.seed}"
     return os.path.join("runs", name)
@@ -204,7 +214,7 @@ def _default_out(config) -> str:
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
                    "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps", "d_norm",
-                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon")
+                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon", "exclude_class")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 
@@ -423,11 +433,17 @@ def _sample(args) -> int:
     labels = _parse_labels(args.labels, args.n)
     family = get_family(config.model)
     num_classes = dataset.num_classes if family.conditional else None
+    extra = {}
+    if args.truncation is not None:  # only families whose sampler has a truncation trick take it
+        if "truncation" not in inspect.signature(family.sample).parameters:
+            raise CommandError(f"--truncation applies to models with a truncation trick (biggan, stylegan), "
+                               f"not {config.model}")
+        extra["truncation"] = args.truncation
     try:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     except OSError as err:
         raise CommandError(f"cannot create the folder of --out {args.out}: {err.strerror or err}") from None
-    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels)
+    x = family.sample(G, args.n, np.random.default_rng(args.seed), num_classes=num_classes, labels=labels, **extra)
     if extension == ".png" and dataset.kind == "translation":  # outputs for random test inputs
         viz.save_image_grid(x, args.out, title=f"{args.n} translated test inputs, {args.checkpoint}")
     elif extension == ".png":

@@ -176,9 +176,28 @@ def _check_25(r):
     assert run["critic_gap"] > 0 and sum(run[f"kind_{k}"] for k in ("sine", "square", "sawtooth")) == pytest.approx(1)
 
 
+def _check_30(r):
+    assert r["identity_error"] == 0.0
+    assert all(late > early for early, late in zip(r["gamma_early"], r["gamma_late"]))
+    assert r["row_sum_error"] < 1e-5
+
+
+def _check_31(r):
+    assert max(r["g_error"]) == 0.0 and max(r["d_error"]) == 0.0
+    assert max(r["linearity_error"]) < 1e-5
+    assert r["schedule_error"] < 1e-6 and all(r["blocks"])
+
+
+def _check_32(r):
+    assert abs(r["value"] - 282) < 1e-3 and r["orthogonal_rows"] == 0 and r["identity_penalty"] > 0
+    norms = [row["z_norm"] for row in r["truncation"]]
+    dists = [row["distance"] for row in r["truncation"]]
+    assert all(a > b for a, b in zip(norms, norms[1:])) and all(a > b for a, b in zip(dists, dists[1:]))
+
+
 CHECKS = {1: _check_01, 2: _check_02, 3: _check_03, 4: _check_04, 5: _check_05, 6: _check_06, 7: _check_07,
           8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15, 16: _check_16, 17: _check_17,
-          18: _check_18, 20: _check_20, 25: _check_25}
+          18: _check_18, 20: _check_20, 25: _check_25, 30: _check_30, 31: _check_31, 32: _check_32}
 
 
 @pytest.mark.parametrize("number", sorted(CHECKS), ids=lambda n: f"lesson{n:02d}")
@@ -196,6 +215,7 @@ def test_lesson_quick(number, tmp_path):
 def test_every_lesson_is_checked():
     numbers = {lesson.number for lesson in lessons_cli.list_lessons()}
     assert numbers >= set(CHECKS) | {11, 12, 13, 19}  # 11–13 and 19 are checked in test_lessons_models.py
+    assert {23, 24} <= numbers  # checked in test_anomaly_lessons.py
     assert set(range(1, 21)) <= numbers
 
 

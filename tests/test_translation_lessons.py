@@ -1,4 +1,4 @@
-"""Lessons 26 (pix2pix) and 27 (SRGAN) in quick mode, their numbers checked again from outside."""
+"""Lessons 26 (pix2pix), 27 (SRGAN) and 28 (CycleGAN) in quick mode, their numbers checked again from outside."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ def test_lesson27_srgan(tmp_path):
     assert mse["psnr"] > gan["psnr"] > bicubic["psnr"]
     assert gan["hf_energy"] > mse["hf_energy"] > bicubic["hf_energy"]
     assert min(mse["accuracy"], gan["accuracy"]) > max(0.85, bicubic["accuracy"])
+
+
+def test_lesson28_cyclegan(tmp_path):
+    r = _run(28, tmp_path)
+    plain, cyc = r["no cycle loss"], r["cycle loss"]
+    assert plain["mnist_fraction"] > 0.5 and plain["a2b_accuracy"] < 0.4
+    assert cyc["cycle_l1_a"] <= 0.5 * plain["cycle_l1_a"]
+    assert cyc["round_trip_accuracy"] >= 0.7 and plain["round_trip_accuracy"] < 0.5 * cyc["round_trip_accuracy"]

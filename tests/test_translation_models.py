@@ -62,6 +62,25 @@ def test_cyclegan_shapes_and_directions():
         G.translate(x, "ab")
 
 
+@pytest.mark.parametrize("downsamplings,bottleneck", [(0, 28), (1, 14), (2, 7)])
+def test_cyclegan_downsamplings_set_the_residual_blocks_resolution(downsamplings, bottleneck):
+    mg.manual_seed(0)
+    G = CycleGenerators(4, 1, downsamplings)
+    x = mg.randn(2, 1, 28, 28)
+    assert G.translate(x, "a2b").shape == G.translate(x, "b2a").shape == (2, 1, 28, 28)
+    h = x
+    for layer in G.a2b.net:
+        h = layer(h)
+        if type(layer).__name__ == "_Residual":
+            assert h.shape == (2, 4 * 2 ** downsamplings, bottleneck, bottleneck)
+    assert h.shape == (2, 1, 28, 28)
+    cfg = default_config(data="digits2mnist", downsamplings=downsamplings, **TINY)
+    G = Trainer.from_config(cfg, None, progress=False).G
+    assert sum(type(m).__name__ == "Conv2d" and m.stride == (2, 2) for m in G.a2b.net) == downsamplings
+    with pytest.raises(ValueError, match="downsamplings must be 0, 1 or 2"):
+        CycleGenerators(4, 1, 3)
+
+
 def test_history_pool_fills_then_swaps_half():
     mg.manual_seed(0)
     pool = HistoryPool(4, (1, 2, 2))

@@ -17,8 +17,8 @@ from .. import backend
 from ..data import DIGITS_SIZES, TOY_DATASETS, TRANSLATION_TASKS, dataset_names
 from .losses import LOSSES, PROBABILITY_LOSSES
 
-__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MAIN_JOB", "TASK_MODELS", "TRANSLATION_DEFAULTS", "TUNED",
-           "WARMUP_CRITIC_UPDATES", "WAVE_DEFAULTS", "TrainConfig", "check_config", "default_config"]
+__all__ = ["DATA_DEFAULTS", "LOSS_DEFAULTS", "MAIN_JOB", "MODEL_DEFAULTS", "TASK_MODELS", "TRANSLATION_DEFAULTS",
+           "TUNED", "WARMUP_CRITIC_UPDATES", "WAVE_DEFAULTS", "TrainConfig", "check_config", "default_config"]
 
 
 @dataclasses.dataclass
@@ -61,12 +61,18 @@ class TrainConfig:
     max_grad_norm: float = 1.0        # C: each example's gradient is clipped to this norm
     delta: float = 1e-5               # δ of the (ε, δ) guarantee
     target_epsilon: float | None = None  # if set, σ is solved so that the run ends at this ε
+    exclude_class: int | None = None  # anomaly detection (gan/anomaly.py): this class is left out of the training data
     seed: int = 0
     device: str = dataclasses.field(default_factory=backend.default_device)  # cpu | cuda; MINIGAN_BACKEND's
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
     eval_samples: int = 2000          # samples behind metrics.json; 0 = no metrics
+    # the high-fidelity families (minigan/gan/models/sagan.py, biggan.py, progan.py, stylegan.py)
+    ortho_beta: float = 0.0           # BigGAN's orthogonal regularisation β‖WWᵀ ⊙ (1 − I)‖²_F on G; 0 = off
+    phase_steps: int = 0              # ProGAN: steps of each fade-in and of each stabilisation phase
+    drift: float = 0.0                # ProGAN: ε E[D(x)²], keeps the critic's scores near 0
+    style_mixing: float = 0.0         # StyleGAN: fraction of fake batches whose styles mix two latents
     # image-to-image families (minigan.gan.models.pix2pix, srgan, cyclegan); defaults in TRANSLATION_DEFAULTS
     l1_lambda: float = 100.0          # pix2pix: weight λ of the L1 term
     dropout: bool = True              # pix2pix: dropout in the U-Net's decoder (the paper's noise)
@@ -76,6 +82,7 @@ class TrainConfig:
     cycle_lambda: float = 10.0        # cyclegan: weight λ_cyc of the cycle loss
     identity_lambda: float = 5.0      # cyclegan: weight of the identity loss (0.5 λ_cyc)
     pool_size: int = 50               # cyclegan: generated images each discriminator's history pool keeps
+    downsamplings: int = 2            # cyclegan: stride-2 convolutions of each ResNet generator (the paper: 2)
     phase_shuffle: int = 2            # wavegan: D's activations shift by up to this many samples (0 = off)
 
     def to_json(self) -> str:
@@ -169,6 +176,62 @@ TUNED: dict[tuple[str, str], dict[str, Any]] = {
 MAIN_JOB: dict[str, str] = dict(model="cgan", data="mnist")
 
 
+# Per model family, applied after the per-loss settings: the papers' settings of the high-fidelity GANs, each
+# departure for a two-core CPU explained. Their loss is the family's own unless one is asked for; the mnist
+# data defaults' annealed noise and learning-rate decay are not theirs (switched off below).
+#   sagan (Zhang et al. 2019): hinge loss, TTUR lr_D 4e-4 / lr_G 1e-4, Adam β (0, 0.9), spectral norm in G and
+#     D, one D step per G step, nz 128 — all as the paper. To fit the CPU: batch 32 (paper 256), 4,000 steps,
+#     channels 128-64-32 (the paper's start at 1024), attention at 8×8; no instance noise (spectral norm keeps
+#     D smooth already). Departure: G's output is linear (as progan's; the sampler clips to [−1, 1]), not tanh.
+#     With tanh G collapsed to one saturated checkerboard within 200–500 steps (per-pixel spread 0.04 against
+#     the data's 0.29; D(x) ≈ +2, D(G(z)) ≈ −1.3, past the hinge's margins), and so it did with spectral norm in
+#     D only, DCGAN's init, equal rates 2e-4 with β (0.5, 0.999), β (0.5, 0.999) with TTUR, two D steps,
+#     instance noise 0.3 or 1.0, a sum-pooled linear D head, the non-saturating loss, lr_G = lr_D (4e-4; 1e-4
+#     with minibatch stddev), minibatch stddev in D, SNGAN's deeper D (3×3 convs between the stride-2 ones) and
+#     a D twice as wide. Spectral norm matches torch's (output, gradient and u to 1e-4 over three steps), runs
+#     once per training forward and covers attention's 1×1 convs; benchmarks/sagan_torch_twin.py, a PyTorch
+#     twin of the tanh nets, collapses the same way (0.04 at step 600). With the linear output the spread falls
+#     to 0.06 by step 250 and recovers (0.22 at step 800). Measured (seed 0; the run's first 800 steps, then
+#     resumed; about 70 steps a minute on the shared machine): step 800, 17.5% of 1,000 samples confident
+#     (28×28 crops), 3 digits; step 1,750, 26.6%, 6 digits; step 2,750, 28.8%, 9 digits (no 2); step 3,250,
+#     28.6%, ten digits; step 4,000 (the end; steps 800–4,000 took 32 min wall): 35.1%, all ten digits, mean
+#     pairwise distance 16.3; the grid shows varied, legible but ragged digits — below the 50% aimed at.
+#   biggan (Brock et al. 2019): hinge loss, Adam β (0, 0.999), orthogonal regularisation β 1e-4, EMA of G,
+#     spectral norm in G and D — as the paper. Their 128×128 rates are lr_G 5e-5, lr_D 2e-4 with 2 D steps per
+#     G step; here one D step and SAGAN's rates (the same 4:1 ratio, twice as fast) to fit 2,000 steps at batch
+#     32 (paper 2,048; the class labels make the task easier than SAGAN's); EMA decay 0.999 (paper 0.9999,
+#     started after 20k steps: too long a memory here). G's output is linear, as sagan's. Measured with tanh:
+#     collapsed like sagan — at step 1,000 one image for every class and z (the classifier reads 45% of the raw
+#     G's samples confidently, as 3 or 8), the EMA generator's worse (9% confident). With the linear output
+#     (seed 0, the default run: 2,000 steps, 5 min 34 s of CPU, 34.5 min wall on the shared machine): the raw
+#     G's spread stays 0.09–0.32, but the EMA generator ignores z — one image per class (1, 3 and 5 legible,
+#     the others blobs): 13.3% of 1,000 samples confident, 3 digits; 67% of --labels 3 read as 3 (bars 50%, 80%).
+#   progan (Karras et al. 2018): WGAN-GP λ 10 with drift ε 1e-3, one critic step, Adam lr 1e-3 β (0, 0.99), EMA
+#     0.999, equalized LR, pixel norm, minibatch stddev — as the paper. To fit the CPU: phases of 200 steps at
+#     batch 32 (the paper's last 800k images each; 4→32 is 7 phases, 1,400 steps), channels 32-32-16-8 at
+#     4-8-16-32 (paper 512 up to 32×32), nz 128 (paper 512). Measured (seed 0, 1,400 steps, 4 min 26 s of CPU):
+#     digit-like strokes at 32×32; the classifier is confident on 25% of 1,000 samples cropped to 28×28 (the
+#     real test digits: 57%), all ten digits among them — below the 50% aimed at. Phases of 400 steps (2,800
+#     in all; not the default): at step 2,000 (16×16 done) 17.7%, ten digits; at step 2,400 (32×32 faded in)
+#     30.4%, 9 digits (no 1); at step 2,800 (the end; steps 1,200–2,800 took 9 min of CPU) 29.5%, ten digits:
+#     no better than 200-step phases' 25% by enough to make it the default.
+_NO_SCHEDULES = dict(anneal_noise=False, lr_decay=False)
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sagan": dict(loss="hinge", lr_g=1e-4, lr_d=4e-4, betas_g=(0.0, 0.9), betas_d=(0.0, 0.9), n_critic=1, nz=128,
+                  width=32, batch_size=32, steps=4000, instance_noise=0.0, spectral_norm=True, ema=False,
+                  sample_every=500, checkpoint_every=500, **_NO_SCHEDULES),
+    "biggan": dict(loss="hinge", lr_g=1e-4, lr_d=4e-4, betas_g=(0.0, 0.999), betas_d=(0.0, 0.999), n_critic=1,
+                   nz=128, width=32, batch_size=32, steps=2000, instance_noise=0.0, spectral_norm=True,
+                   ortho_beta=1e-4, ema=True, ema_decay=0.999, sample_every=500, checkpoint_every=500, **_NO_SCHEDULES),
+    "progan": dict(loss="wgan-gp", lr_g=1e-3, lr_d=1e-3, betas_g=(0.0, 0.99), betas_d=(0.0, 0.99), n_critic=1,
+                   gp_lambda=10.0, drift=1e-3, ema=True, ema_decay=0.999, nz=128, width=16, batch_size=32,
+                   phase_steps=200, steps=1400, instance_noise=0.0, sample_every=200, checkpoint_every=200,
+                   **_NO_SCHEDULES),
+    "stylegan": dict(loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, betas_g=(0.0, 0.99), betas_d=(0.0, 0.99),
+                     n_critic=1, r1_gamma=10.0, style_mixing=0.9, ema=True, ema_decay=0.999, nz=64, width=8,
+                     batch_size=32, steps=2000, instance_noise=0.0, sample_every=500, checkpoint_every=500,
+                     **_NO_SCHEDULES),
+}
 # The image-to-image families, per model (the data set is their task), applied like DATA_DEFAULTS. The papers
 # train with batch 1 (pix2pix, CycleGAN) or 16 (SRGAN) for 200 epochs / 10⁶ updates on 256×256 images; here
 # batches of 32 small digits, and step counts that fit about 15 minutes on two CPU cores.
@@ -184,6 +247,11 @@ MAIN_JOB: dict[str, str] = dict(model="cgan", data="mnist")
 #     generators of base width 8 with 3 residual blocks (the paper: 64 and 9), batch 8 (the paper: 1),
 #     1,500 steps (7.4 epochs of the 1,617 training digits): four networks and six generator passes a step.
 #     Measured (296 s of CPU time): 99.4% of G(digits) pass for MNIST, labels kept 63.9% (a → b), 41.2% (b → a).
+#     Two stride-2 convolutions (downsamplings=2, the paper's), so the residual blocks see the digit at 7×7:
+#     scikit-learn's digits fill the 28×28 frame where MNIST's sit in a 20×20 box, so the translation rescales
+#     the whole digit, which needs that receptive field (downsamplings=1 or 0 keeps the blocks at 14 or 28).
+#     Measured with downsamplings=1: labels kept 63.3% / 42.4% (the default, rerun: 63.9% / 44.0%); with lr 5e-4
+#     for both networks: 60.0% / 45.0%. Neither is adopted.
 TRANSLATION_DEFAULTS: dict[str, dict[str, Any]] = {
     "pix2pix": dict(loss="nonsaturating", steps=1500, batch_size=32, width=32, instance_noise=0.0,
                     sample_every=500, checkpoint_every=500, log_every=50),
@@ -208,7 +276,8 @@ def default_config(model: str | None = None, loss: str | None = None, data: str 
 
     ``data`` None is the main job's data (:data:`MAIN_JOB`), and with ``model`` None too its model;
     ``model`` None picks "dcgan" for images, "mlp" for toy data and the task's family for a translation task;
-    ``loss`` None picks the family's (nonsaturating, or lsgan for CycleGAN).
+    ``loss`` None is the model's own (:data:`MODEL_DEFAULTS`: hinge for sagan, ...; lsgan for CycleGAN) or
+    "nonsaturating".
     """
     if data is None:
         data, model = MAIN_JOB["data"], model or MAIN_JOB["model"]
@@ -223,9 +292,10 @@ def default_config(model: str | None = None, loss: str | None = None, data: str 
         return _finish(settings, model, loss, data, overrides)
     if data == "waves" or model == "wavegan":
         return _wave_config(model, loss, data, overrides)
-    loss = loss or "nonsaturating"
     if model in TRANSLATION_DEFAULTS:
         raise ValueError(f"--model {model} translates images: use one of the data {', '.join(TRANSLATION_TASKS)}")
+    family = MODEL_DEFAULTS.get(model or "", {})
+    loss = loss if loss is not None else family.get("loss", "nonsaturating")
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     if data in TOY_DATASETS:
@@ -237,6 +307,7 @@ def default_config(model: str | None = None, loss: str | None = None, data: str 
     else:
         raise ValueError(f"unknown data {data!r}; valid: {', '.join(dataset_names())}")
     settings.update(LOSS_DEFAULTS.get(loss, {}))
+    settings.update(family)
     settings.update(TUNED.get((data, loss), {}))
     if overrides.get("unrolled_steps") and data in TOY_DATASETS:
         settings.update(UNROLLED_TOY)

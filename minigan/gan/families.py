@@ -24,7 +24,7 @@ from .. import io
 from ..data import Dataset, load_dataset
 from . import dp, unrolled
 from .config import TrainConfig
-from .models import build_models
+from .models import biggan, build_models, progan, sagan, stylegan
 from .sampling import generate_samples
 from .step import STATS, train_step
 
@@ -97,6 +97,14 @@ register_family("mlp", Family(build=build_basic_models, step=basic_family_step, 
 register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
 register_family("cgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
                                conditional=True))
+register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=sagan.sample_sagan,
+                                stats=sagan.SAGAN_STATS))
+register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
+                                 conditional=True, stats=biggan.BIGGAN_STATS))
+register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=progan.sample_progan,
+                                 stats=progan.PROGAN_STATS))
+register_family("stylegan", Family(build=stylegan.build_stylegan, step=stylegan.stylegan_step,
+                                   sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS))
 from .models import cyclegan, pix2pix, srgan  # noqa: E402  (the image-to-image families build on the pieces above)
 from .translation import (  # noqa: E402
     TranslationBatches,

@@ -39,7 +39,7 @@ from .. import backend, io, metrics, optim, threads
 from ..autograd import Tensor, no_grad
 from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
-from . import dp, unrolled
+from . import anomaly, dp, unrolled
 from .config import WARMUP_CRITIC_UPDATES, TrainConfig, check_config
 from .families import get_family
 from .losses import PROBABILITY_LOSSES
@@ -158,6 +158,8 @@ class Trainer:
         """Seed everything with ``config.seed``, load the data, build the family's models and the trainer."""
         manual_seed(config.seed)
         dataset = load_dataset(config.data, rng=np.random.default_rng([config.seed, 0]))
+        if config.exclude_class is not None:  # anomaly detection: train on the other classes only
+            dataset = anomaly.without_class(dataset, config.exclude_class)
         with backend.using_device(config.device):  # initialised from the run's device stream, whatever the backend
             G, D = get_family(config.model).build(config, dataset)
         return cls(G, D, dataset, config, out_dir=out_dir, progress=progress, resume=resume)

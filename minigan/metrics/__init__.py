@@ -9,6 +9,9 @@ Every metric accepts NumPy arrays, CuPy arrays or minigan Tensors and computes i
   ``js_divergence_to_density``, ``kl_divergence_to_density``
 """
 
+# A small classifier and its real-test accuracy (``classify.py``: the classification accuracy score).
+from .classify import SmallCNN, accuracy, classification_accuracy_score, train_classifier
+
 # Learned image features: a small CNN trained on the digits (``domain.py``) gives ``features(images)``
 # (for frechet_distance, kid, precision_recall) and ``class_probs(images)`` (for inception_score).
 from .domain import (
@@ -22,6 +25,7 @@ from .domain import (
 )
 from .frechet import frechet_distance, frechet_distance_from_stats, gaussian_stats
 from .kid import kid, mmd2_unbiased, polynomial_kernel
+from .roc import auroc
 from .scores import inception_score, precision_recall
 from .toy import js_divergence_to_density, kl_divergence_to_density, mode_coverage, wasserstein1d
 
@@ -45,4 +49,9 @@ __all__ = [
     "inception_score_digits",
     "precision_recall_digits",
     "image_metrics",
+    "auroc",
+    "SmallCNN",
+    "accuracy",
+    "classification_accuracy_score",
+    "train_classifier",
 ]

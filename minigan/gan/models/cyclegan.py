@@ -21,6 +21,8 @@ Networks, scaled from 256×256 (c7s1-64, d128, d256, 9 residual blocks, u128, u6
     ResNet G  reflect-pad 3, conv7 → w, IN, ReLU; conv3/2 → 2w (14); conv3/2 → 4w (7); R residual blocks
               [reflect-pad, conv3, IN, ReLU, reflect-pad, conv3, IN, + x]; two transposed conv3/2 (7 → 14
               → 28) with IN, ReLU; reflect-pad 3, conv7 → 1, tanh. (w 8 and R 3 by default; the paper: 64 and 9.)
+              ``downsamplings`` 1 (or 0) keeps one (or none) of the stride-2 pairs: the residual blocks then
+              work at 14×14 (28×28) on 2w (w) channels, a smaller receptive field for the same cost per block.
     D         the PatchGAN of ``pix2pix`` on one image, with instance norm (as the paper's D).
 """
 
@@ -52,19 +54,24 @@ class _Residual(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """CycleGAN's generator on (N, 1, 28, 28): downsample twice, R residual blocks, upsample twice."""
+    """CycleGAN's generator on (N, 1, 28, 28): ``downsamplings`` stride-2 convolutions (doubling the channels),
+    R residual blocks, as many stride-2 transposed convolutions back to 28×28."""
 
-    def __init__(self, width: int = 16, blocks: int = 3, channels: int = 1):
+    def __init__(self, width: int = 16, blocks: int = 3, channels: int = 1, downsamplings: int = 2):
         super().__init__()
-        w = width
+        if downsamplings not in (0, 1, 2):
+            raise ValueError(f"ResnetGenerator: downsamplings must be 0, 1 or 2 (residual blocks at 28, 14 or 7 "
+                             f"pixels), got {downsamplings}")
+        w, k = width, 2 ** downsamplings
+        down, up = [], []
+        for i in range(downsamplings):
+            c = w * 2 ** i
+            down += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), nn.InstanceNorm2d(2 * c), nn.ReLU()]
+            up = [nn.ConvTranspose2d(2 * c, c, 3, stride=2, padding=1, output_padding=1), nn.InstanceNorm2d(c),
+                  nn.ReLU()] + up
         self.net = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(channels, w, 7), nn.InstanceNorm2d(w), nn.ReLU(),
-            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), nn.InstanceNorm2d(2 * w), nn.ReLU(),
-            nn.Conv2d(2 * w, 4 * w, 3, stride=2, padding=1), nn.InstanceNorm2d(4 * w), nn.ReLU(),
-            *[_Residual(4 * w) for _ in range(blocks)],
-            nn.ConvTranspose2d(4 * w, 2 * w, 3, stride=2, padding=1, output_padding=1), nn.InstanceNorm2d(2 * w),
-            nn.ReLU(),
-            nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1), nn.InstanceNorm2d(w), nn.ReLU(),
+            *down, *[_Residual(k * w) for _ in range(blocks)], *up,
             nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh(),
         )
         self.shape_in = (channels, 28, 28)
@@ -81,10 +88,10 @@ class CycleGenerators(nn.Module):
 
     directions = ("a2b", "b2a")
 
-    def __init__(self, width: int = 16, blocks: int = 3):
+    def __init__(self, width: int = 16, blocks: int = 3, downsamplings: int = 2):
         super().__init__()
-        self.a2b = ResnetGenerator(width, blocks)
-        self.b2a = ResnetGenerator(width, blocks)
+        self.a2b = ResnetGenerator(width, blocks, downsamplings=downsamplings)
+        self.b2a = ResnetGenerator(width, blocks, downsamplings=downsamplings)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.a2b(x)
@@ -143,11 +150,13 @@ class CycleDiscriminators(nn.Module):
 
 
 def build_cyclegan(config: Any, dataset: Any):
-    """(the generator pair, the discriminator pair) for ``config`` (``width``, ``residual_blocks``, ``pool_size``)."""
+    """(the generator pair, the discriminator pair) for ``config`` (``width``, ``residual_blocks``,
+    ``downsamplings``, ``pool_size``)."""
     if dataset.shape_a != (1, 28, 28) or dataset.shape != (1, 28, 28):
         raise ValueError(f"cyclegan: expects 28×28 images on both sides (digits2mnist), got {dataset.name} with "
                          f"{dataset.shape_a} and {dataset.shape}")
-    G = nn.init.dcgan_init(CycleGenerators(config.width, config.residual_blocks))  # N(0, 0.02²), as the paper
+    G = CycleGenerators(config.width, config.residual_blocks, config.downsamplings)
+    G = nn.init.dcgan_init(G)  # N(0, 0.02²), as the paper
     G.task = dataset.name
     return G, nn.init.dcgan_init(CycleDiscriminators(config.width, config.pool_size))
 

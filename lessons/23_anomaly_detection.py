@@ -1,0 +1,216 @@
+# %% [markdown]
+# # Lesson 23 — Anomaly detection with a GAN
+#
+# Train a GAN on *normal* data only; its generator can then draw only normal images, and its
+# discriminator has only seen normal real images. Given a new image x, ask two questions: can G
+# reproduce it, and does D take it for real? AnoGAN (Schlegl et al. 2017) answers the first by a search
+# in latent space for the z whose G(z) is closest to x, hundreds of gradient steps per image; f-AnoGAN
+# (Schlegl et al. 2019) learns that search once: an encoder E : x ↦ z, trained with G and D frozen on the
+# normal training images, to minimise the residual
+#
+# $$R(x) = \frac{1}{n}\lVert x - G(E(x))\rVert^2 + \kappa\,\frac{1}{n_f}\lVert f(x) - f(G(E(x)))\rVert^2,$$
+#
+# where f is the discriminator's last hidden layer (n_f features) and κ = 1. The second question is D's
+# loss for calling x real, $S(x) = -\log\sigma(D(x))$ (the "discrimination score" of AnoGAN and of
+# Zenati et al. 2018). The anomaly score adds the two on one scale, each standardised by its mean and
+# standard deviation over the *normal* training images (no anomaly is needed to set the weights):
+#
+# $$A(x) = \frac{R(x) - \mu_R}{\sigma_R} + \frac{S(x) - \mu_S}{\sigma_S}, \qquad \text{higher = more anomalous}$$
+#
+# (`minigan.gan.anomaly.fit_detector`; `minigan anomaly` on the command line).
+#
+# The experiment, on the bundled MNIST digits (4,500 train, 500 test): for each digit K, train a DCGAN
+# on the training digits **other than K** (`minigan train --data mnist --exclude-class K`), train its
+# encoder, score the 500 test digits, and measure how well the score separates the 50 test K's from
+# the 450 others by the area under the ROC curve (`minigan.metrics.auroc`): the probability that a
+# random K scores higher than a random other digit (0.5 is chance, 1 perfect).
+#
+# Run it: `python lessons/23_anomaly_detection.py [--quick] [--out DIR]`. The full run trains ten models
+# (one per held-out digit); the quick run two small ones.
+
+# %%
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import matplotlib.pyplot as plt
+import numpy as np
+from _common import check, output_dir, run_as_script, save_figure, section
+
+import minigan as mg
+from minigan.data import load_dataset
+from minigan.gan import Trainer, default_config
+from minigan.gan.anomaly import fit_detector, score_terms
+from minigan.metrics import auroc
+from minigan.metrics.roc import midranks
+
+WORKERS = int(os.environ.get("MINIGAN_LESSON_WORKERS", "1"))  # models trained at once (separate processes)
+
+# %% [markdown]
+# ## 1. One model per held-out digit
+#
+# The GAN is `minigan train --data mnist`'s DCGAN (width 32, batch 32, EMA of G, instance noise
+# annealed, learning rates decayed) for a short run (400 steps, about a minute of CPU); then the encoder
+# (two stride-2 convolutions and a linear map to z) is trained for 150 steps and both terms are
+# calibrated on the normal training digits. Nothing of digit K is seen by either network. The ten runs
+# are independent and seeded: `MINIGAN_LESSON_WORKERS=N python lessons/23_anomaly_detection.py` trains
+# N of them at once in forked processes (from a fresh interpreter: a process that has already started
+# OpenMP threads cannot fork safely), with the same numbers as one after the other.
+
+
+# %%
+def detect(k: int, steps: int, encoder_steps: int, seed: int = 0) -> dict:
+    start = time.perf_counter()
+    test = load_dataset("mnist", split="test")
+    cfg = default_config(data="mnist", steps=steps, exclude_class=k, seed=seed, eval_samples=0, log_every=100)
+    trainer = Trainer.from_config(cfg, progress=False)
+    trainer.fit()
+    G = trainer.G_ema if trainer.G_ema is not None else trainer.G
+    detector = fit_detector(G, trainer.D, trainer.dataset.data, encoder_steps=encoder_steps, seed=seed)
+    scores = detector.score(test.data)
+    residual, discrimination = score_terms(G, trainer.D, detector.E, test.data)
+    with mg.no_grad():
+        G.eval(), detector.E.eval()
+        recon = G(detector.E(mg.tensor(test.data))).numpy()
+    y = test.labels == k
+    print(f"  held-out {k}: trained on {len(trainer.dataset)} digits, AUROC {auroc(y, scores):.3f} "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+    return dict(digit=k, auroc=auroc(y, scores), residual_auroc=auroc(y, residual),
+                discrimination_auroc=auroc(y, discrimination), recon=recon, trained_on=len(trainer.dataset),
+                seconds=time.perf_counter() - start)
+
+
+def _detect(args):
+    return detect(*args)
+
+
+# %% [markdown]
+# ## 2. What makes a digit easy or hard
+#
+# The residual is a mean of squared pixel errors, so it grows with the ink an image has that G(E(x))
+# misses. A digit with little ink can be reproduced badly and still have a small residual: a held-out 1
+# is a thin stroke, and a thin 7 or a slanted stroke of a 4 lies close to it in pixels. So we also measure
+# the ink of each test image, (1/n)Σ(x + 1)², and the AUROC of the ink alone as a score: above 0.5 when
+# the held-out digit has more ink than the others (0, 8), below when it has less (1, 7, 4, 5). D's loss S
+# is blind to that bias in a different way: D never saw a real 1, and it scores real 1s as unlike its
+# data — but it swings with the state of the game, and it takes some digits (9, 8) for *more* real than
+# the normal ones.
+
+
+# %%
+def ink(images: np.ndarray) -> np.ndarray:
+    return ((images + 1) ** 2).reshape(len(images), -1).mean(axis=1)
+
+
+# %% [markdown]
+# ## 3. The ten digits
+
+
+# %%
+def main(quick: bool = False, out_dir=None) -> dict:
+    out = output_dir("23_anomaly_detection", out_dir)
+    digits = (0, 1) if quick else tuple(range(10))
+    steps, encoder_steps = (150, 100) if quick else (400, 150)
+    test = load_dataset("mnist", split="test")
+    test_ink = ink(test.data)
+    section(f"{len(digits)} models (DCGAN {steps} steps, encoder {encoder_steps} steps), {WORKERS} at a time")
+    jobs = [(k, steps, encoder_steps) for k in digits]
+    if WORKERS > 1:  # the runs are independent and seeded: the same numbers whichever process trains them
+        with ProcessPoolExecutor(max_workers=min(WORKERS, len(digits)), mp_context=get_context("fork")) as pool:
+            runs = {r["digit"]: r for r in pool.map(_detect, jobs)}
+    else:
+        runs = {k: _detect(job) for k, job in zip(digits, jobs)}
+    rows = []
+    for k in digits:
+        r = runs[k]
+        rows.append(dict(digit=k, auroc=r["auroc"], residual=r["residual_auroc"],
+                         discrimination=r["discrimination_auroc"], ink_auroc=auroc(test.labels == k, test_ink),
+                         seconds=round(r["seconds"], 1)))
+    section("the table")
+    print(f"  {'digit':>5} {'AUROC':>6} {'R alone':>8} {'S alone':>8} {'ink alone':>9} {'s':>6}")
+    for row in rows:
+        print(f"  {row['digit']:>5} {row['auroc']:>6.3f} {row['residual']:>8.3f} {row['discrimination']:>8.3f} "
+              f"{row['ink_auroc']:>9.3f} {row['seconds']:>6}")
+    aurocs = {row["digit"]: row["auroc"] for row in rows}
+    good = [k for k, a in aurocs.items() if a >= 0.8]
+
+    # ----------------------------------------------------------------- figures
+    fig, ax = plt.subplots(2, 1, figsize=(9, 7), gridspec_kw=dict(height_ratios=(1.4, 1)))
+    xs = np.arange(len(rows))
+    for i, (key, label) in enumerate((("auroc", "score A(x)"), ("residual", "residual R alone"),
+                                      ("discrimination", "D's loss S alone"), ("ink_auroc", "ink alone"))):
+        ax[0].bar(xs + 0.2 * (i - 1.5), [r[key] for r in rows], 0.2, label=label)
+    ax[0].axhline(0.8, color="k", lw=0.8, ls="--")
+    ax[0].axhline(0.5, color="gray", lw=0.8, ls=":")
+    ax[0].set_xticks(xs, [str(r["digit"]) for r in rows])
+    ax[0].set_xlabel("held-out digit")
+    ax[0].set_ylabel("AUROC")
+    ax[0].set_ylim(0, 1)
+    ax[0].legend(fontsize=8, ncol=4, loc="lower center")
+    k = digits[0]
+    others = [np.flatnonzero(test.labels == c)[0] for c in range(10) if c != k][:8]
+    order = np.r_[np.flatnonzero(test.labels == k)[:8], others]
+    pairs = np.concatenate([test.data[order], runs[k]["recon"][order]], axis=0)[:, 0]
+    grid = pairs.reshape(2, 16, 28, 28).transpose(0, 2, 1, 3).reshape(56, 16 * 28)
+    ax[1].imshow(grid, cmap="gray", vmin=-1, vmax=1)
+    ax[1].set_title(f"model without {k}: test digits (top; left 8 are {k}s) and G(E(x)) (bottom)", fontsize=9)
+    ax[1].axis("off")
+    save_figure(fig, out, "anomaly.png")
+    section("the claims")
+    residual = {row["digit"]: row["residual"] for row in rows}
+    discrimination = {row["digit"]: row["discrimination"] for row in rows}
+    check("held-out 0 (more ink than most digits) is detected well above chance", aurocs[0], aurocs[0] > 0.75)
+    check("the score ranks a held-out 0 higher than a held-out 1", (aurocs[0], aurocs[1]), aurocs[0] > aurocs[1])
+    check("a held-out 1 is invisible to the residual (AUROC far below 0.5) but not to D's loss",
+          (residual[1], discrimination[1]), residual[1] < 0.2 and discrimination[1] > 0.7)
+    if not quick:  # measured: 0.807 0.417 0.834 0.711 0.650 0.712 0.838 0.545 0.601 0.339
+        check("AUROC ≥ 0.8 for three of the ten held-out digits (0, 2, 6); the bar of seven is not reached",
+              (len(good), good), good == [0, 2, 6])
+        ranks = [midranks([r[key] for r in rows]) for key in ("residual", "ink_auroc", "auroc")]
+        rho_residual, rho_score = np.corrcoef(ranks[0], ranks[1])[0, 1], np.corrcoef(ranks[2], ranks[1])[0, 1]
+        check("the residual's AUROC follows the ink's (Spearman rank correlation over the ten digits > 0.8)",
+              round(float(rho_residual), 3), rho_residual > 0.8)
+        check("adding D's loss loosens that tie (rank correlation of A's AUROC with the ink's below 0.7)",
+              round(float(rho_score), 3), rho_score < 0.7)
+        means = [float(np.mean([r[key] for r in rows])) for key in ("auroc", "residual", "discrimination")]
+        check("the sum has the highest mean AUROC of A, R alone and S alone", tuple(round(m, 3) for m in means),
+              means[0] > max(means[1:]))
+        check("a held-out 9 looks *more* normal than the normal digits to both terms (AUROCs below 0.5)",
+              (residual[9], discrimination[9]), max(residual[9], discrimination[9]) < 0.5)
+
+    return {"auroc": aurocs, "residual_auroc": residual, "discrimination_auroc": discrimination,
+            "ink_auroc": {r["digit"]: r["ink_auroc"] for r in rows}, "steps": steps,
+            "encoder_steps": encoder_steps, "at_least_0.8": good}
+
+
+# %% [markdown]
+# ## 4. What the numbers say
+#
+# Measured in the full run (DCGAN 400 steps, encoder 150 steps, seed 0; 50 held-out test digits against 450):
+#
+# | held-out digit | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 |
+# |---|---|---|---|---|---|---|---|---|---|---|
+# | AUROC of A(x) | **0.807** | 0.417 | **0.834** | 0.711 | 0.650 | 0.712 | **0.838** | 0.545 | 0.601 | 0.339 |
+# | R alone | 0.850 | 0.071 | 0.764 | 0.766 | 0.631 | 0.690 | 0.821 | 0.422 | 0.809 | 0.442 |
+# | S alone | 0.691 | 0.787 | 0.773 | 0.580 | 0.580 | 0.614 | 0.728 | 0.594 | 0.320 | 0.291 |
+# | ink alone | 0.774 | 0.106 | 0.644 | 0.601 | 0.378 | 0.384 | 0.601 | 0.319 | 0.665 | 0.527 |
+#
+# Three digits reach 0.8 (0, 2, 6): round, inky shapes that no other digit's strokes rebuild. The rest
+# fall short, for reasons the table shows. 1 and 7 have less ink than the other digits and are rebuilt
+# from the strokes of 4s, 7s, 1s and 9s, so the residual ranks them *normal* (0.071, 0.422); D's loss
+# sees them (0.787, 0.594) and lifts the sum, not enough. 9 is the hardest: its loop and stem are a 4's
+# and a 7's, and D takes it for more real than the normal digits (0.291). 8's residual is good (0.809)
+# but D's loss is reversed (0.320), and the equal-weight sum lands between. 3, 4 and 5 share strokes
+# with 5/8, 9 and 3/6. Over the ten digits the residual's AUROC follows the ink's (rank correlation 0.89):
+# what the pixel residual detects is largely *how much ink is missing*. Training longer does not settle
+# it: with 800 DCGAN steps (same encoder) the AUROCs were 0.720 / 0.521 / 0.880 / 0.565 / 0.791 / 0.746 /
+# 0.876 / 0.838 / 0.690 / 0.460 — again three of ten at 0.8 (2, 6, 7), a held-out 7 now found (S 0.889)
+# and a held-out 0 lost (S 0.263). The residual moves little between the two runs; D's loss swings with
+# the state of the game, which is why it helps some digits in one run and hurts them in the next.
+
+
+if __name__ == "__main__":
+    run_as_script(main)

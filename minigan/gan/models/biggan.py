@@ -1,0 +1,236 @@
+"""BigGAN's tricks (Brock, Donahue & Simonyan, 2019) in a class-conditional GAN small enough for 32×32 digits.
+
+**Class-conditional batch norm from a shared embedding.** G has one class embedding e = E[y] (shared by all
+its layers); every batch norm of G takes its gain and bias from e through two linear maps of its own:
+
+    BN(h | y) = (1 + W_γ e) ⊙ (h − μ_B) / √(σ²_B + ε) + W_β e          (μ_B, σ²_B the batch statistics)
+
+**Projection discriminator** (Miyato & Koyama, 2018). With φ(x) the features of D's last block (after ReLU,
+summed over the positions) and an embedding V of the classes,
+
+    D(x, y) = ψ(φ(x)) + V[y] · φ(x)
+
+the second term is the inner product that the log-density ratio log p(x | y)/q(x | y) takes for a
+log-linear model of the class given the features.
+
+**Orthogonal regularisation** of G's weights, with W the (rows, rest) matrix of a weight (one row per
+output filter, as in the authors' code; rows·cols ≥ 2 weights only, the shared embedding excluded):
+
+    R_β(W) = β ‖W Wᵀ ⊙ (1 − I)‖²_F,     β = 10⁻⁴
+
+which pushes different filters towards orthogonality but (unlike β‖WWᵀ − I‖²) leaves their norms free; it
+makes G smooth enough for the truncation trick. Added to G's loss (gradients through autograd).
+
+**EMA of G's weights** (the samples come from θ_ema ← β θ_ema + (1 − β) θ) and the **truncation trick**:
+at sampling time z ~ N(0, I) with every entry |z_i| > t drawn again, so z lies in [−t, t]ⁿ; a smaller t
+trades variety for fidelity.
+
+BigGAN also keeps SAGAN's pieces: spectral norm in G and D, self-attention (at 8×8 here), the hinge loss.
+
+Networks (base width w, nz noise, DCGAN-shaped rather than residual, to fit a CPU):
+
+    G: z → SN-Linear → 4w×4×4 → [CBN, ReLU, SN-ConvT ×2] → 2w×8×8 → attention → [CBN, ReLU, SN-ConvT ×2]
+       → w×16×16 → [CBN, ReLU, SN-ConvT ×2] → 1×32×32, linear (as SAGANGenerator's; the sampler clips)
+    D: 1×32×32 → SN-Conv ÷2 → w×16×16 → SN-Conv ÷2 → 2w×8×8 → attention → SN-Conv ÷2 → 4w×4×4 → ReLU → Σ → φ
+       D(x, y) = SN-Linear(φ) + SN-Embedding(y) · φ
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ... import backend, nn
+from ...autograd import Tensor, no_grad
+from ...ops import relu
+from .. import losses
+from ..step import STATS, grad_norm, update_ema
+from .sagan import sn_attention
+
+__all__ = ["BIGGAN_STATS", "BigGANDiscriminator", "BigGANGenerator", "ConditionalBatchNorm2d", "biggan_step",
+           "build_biggan", "orthogonal_regularization", "sample_biggan", "truncated_normal"]
+
+BIGGAN_STATS = (*STATS, "ortho")
+
+
+def _sn(module: nn.Module) -> nn.Module:
+    return nn.utils.spectral_norm(module)
+
+
+def _labels(labels, like: Tensor) -> Tensor:
+    if isinstance(labels, Tensor):
+        return labels
+    return Tensor(backend.array_module(like.data).asarray(labels))
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BN(h | e) = (1 + gain(e)) ⊙ BN(h) + bias(e): batch norm without its own affine, whose per-sample gain and
+    bias are linear maps of a class embedding e (N, embed_dim). Both maps start at 0 (a plain batch norm)."""
+
+    def __init__(self, num_features: int, embed_dim: int):
+        super().__init__()
+        self.num_features = num_features
+        self.bn = nn.BatchNorm2d(num_features, affine=False)
+        self.gain = nn.Linear(embed_dim, num_features, bias=False)
+        self.bias = nn.Linear(embed_dim, num_features, bias=False)
+        nn.init.zeros_(self.gain.weight), nn.init.zeros_(self.bias.weight)
+
+    def forward(self, h: Tensor, e: Tensor) -> Tensor:
+        n, c = h.shape[0], self.num_features
+        return (self.gain(e) + 1.0).reshape(n, c, 1, 1) * self.bn(h) + self.bias(e).reshape(n, c, 1, 1)
+
+
+class BigGANGenerator(nn.Module):
+    """G(z, y): z (N, nz) and class labels (N,) → (N, channels, 32, 32), a linear output (the sampler clips)."""
+
+    def __init__(self, nz: int = 128, num_classes: int = 10, channels: int = 1, width: int = 32,
+                 embed_dim: int = 32, image_size: int = 32):
+        super().__init__()
+        if image_size != 32:
+            raise ValueError(f"BigGANGenerator is built for 32×32 images (mnist32), got {image_size}×{image_size}")
+        self.nz, self.num_classes, self.channels, self.width = nz, num_classes, channels, width
+        w = width
+        self.embed = nn.Embedding(num_classes, embed_dim)  # the shared class embedding
+        self.linear = _sn(nn.Linear(nz, 4 * w * 16))
+        self.bn1, self.up1 = ConditionalBatchNorm2d(4 * w, embed_dim), _sn(nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1))
+        self.attention = sn_attention(2 * w)
+        self.bn2, self.up2 = ConditionalBatchNorm2d(2 * w, embed_dim), _sn(nn.ConvTranspose2d(2 * w, w, 4, 2, 1))
+        self.bn3, self.up3 = ConditionalBatchNorm2d(w, embed_dim), _sn(nn.ConvTranspose2d(w, channels, 4, 2, 1))
+
+    def forward(self, z: Tensor, labels) -> Tensor:
+        if z.ndim != 2 or z.shape[1] != self.nz:
+            raise ValueError(f"BigGANGenerator expects noise of shape (N, {self.nz}), got {tuple(z.shape)}")
+        e = self.embed(_labels(labels, self.embed.weight))
+        h = self.linear(z).reshape(z.shape[0], 4 * self.width, 4, 4)
+        h = self.attention(self.up1(relu(self.bn1(h, e))))                  # 8×8
+        h = self.up2(relu(self.bn2(h, e)))                                  # 16×16
+        return self.up3(relu(self.bn3(h, e)))                               # 32×32, linear
+
+
+class BigGANDiscriminator(nn.Module):
+    """D(x, y) = ψ(φ(x)) + V[y]·φ(x): (N, channels, 32, 32) and labels (N,) → one score per image (N,)."""
+
+    def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 32, image_size: int = 32):
+        super().__init__()
+        if image_size != 32:
+            raise ValueError(f"BigGANDiscriminator is built for 32×32 images (mnist32), got {image_size}×{image_size}")
+        self.num_classes, self.channels, self.image_size = num_classes, channels, image_size
+        w = width
+        self.stem = nn.Sequential(_sn(nn.Conv2d(channels, w, 4, 2, 1)), nn.ReLU(),
+                                  _sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.ReLU())          # 8×8
+        self.attention = sn_attention(2 * w)
+        self.block = _sn(nn.Conv2d(2 * w, 4 * w, 4, 2, 1))                              # 4×4
+        self.psi = _sn(nn.Linear(4 * w, 1))
+        self.embed = _sn(nn.Embedding(num_classes, 4 * w))                               # V
+
+    def features(self, x: Tensor) -> Tensor:
+        """φ(x) (N, 4w): the last block's ReLU features summed over the positions."""
+        return relu(self.block(self.attention(self.stem(x)))).sum(axis=(2, 3))
+
+    def forward(self, x: Tensor, labels) -> Tensor:
+        expected = (self.channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(f"BigGANDiscriminator expects images of shape (N, {', '.join(map(str, expected))}), "
+                             f"got {tuple(x.shape)}")
+        phi = self.features(x)
+        projection = (self.embed(_labels(labels, phi)) * phi).sum(axis=1)
+        return self.psi(phi).reshape(-1) + projection
+
+
+def build_biggan(config, dataset) -> tuple[BigGANGenerator, BigGANDiscriminator]:
+    """The BigGAN pair for a labelled 32×32 image data set, with ``config.nz`` and ``config.width``."""
+    if dataset.kind != "image" or dataset.labels is None:
+        raise ValueError(f"the biggan model needs labelled images, {dataset.name!r} is {dataset.kind}"
+                         + ("" if dataset.labels is not None else " without labels"))
+    k, size, channels = dataset.num_classes, dataset.image_size, dataset.channels
+    return (BigGANGenerator(config.nz, k, channels, config.width, image_size=size),
+            BigGANDiscriminator(k, channels, config.width, size))
+
+
+def orthogonal_regularization(G: nn.Module, beta: float, skip=("embed.weight",)) -> Tensor:
+    """Σ_W β ‖W Wᵀ ⊙ (1 − I)‖²_F over G's weights with ≥ 2 dimensions (W reshaped to (shape[0], −1)),
+    the parameters named in ``skip`` left out (the shared class embedding, as BigGAN's code).
+
+    Computed without the big Gram matrix when W has more rows than columns: the off-diagonal part is the
+    whole minus the diagonal, ‖W Wᵀ‖²_F − Σ_i ‖w_i‖⁴, and ‖W Wᵀ‖²_F = ‖Wᵀ W‖²_F (both are Σ σ⁴).
+    """
+    total = None
+    for name, p in G.named_parameters():
+        if p.ndim < 2 or name in skip:
+            continue
+        w = p.reshape(p.shape[0], -1)
+        row_sq = (w * w).sum(axis=1)                    # ‖w_i‖², the diagonal of W Wᵀ
+        gram = w.T @ w if w.shape[0] > w.shape[1] else w @ w.T
+        term = (gram * gram).sum() - (row_sq * row_sq).sum()
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError(f"orthogonal_regularization: {type(G).__name__} has no weight with 2 or more dimensions")
+    return total * beta
+
+
+def biggan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) -> dict[str, Any]:
+    """One BigGAN step: n_critic hinge updates of the projection D, one of G with the orthogonal term, EMA.
+
+        L_D = E max(0, 1 − D(x, y)) + E max(0, 1 + D(G(z, y'), y'))       (y the data's, y' drawn uniformly)
+        L_G = −E D(G(z, y'), y') + β Σ_W ‖W Wᵀ ⊙ (1 − I)‖²_F
+    """
+    for _ in range(config.n_critic):
+        real, labels = next(batches)
+        z, fake_labels = noise(len(real))
+        fake = G(z, fake_labels)
+        real_out, fake_out = D(real, labels), D(fake.detach(), fake_labels)
+        d_loss = losses.discriminator_loss(config.loss, real_out, fake_out)
+        opt_D.zero_grad()
+        d_loss.backward()
+        opt_D.step()
+    grad_norm_d = grad_norm(D)
+
+    D.requires_grad_(False)
+    g_adv = losses.generator_loss(config.loss, D(fake, fake_labels))
+    ortho = orthogonal_regularization(G, config.ortho_beta) if config.ortho_beta else None
+    g_loss = g_adv + ortho if ortho is not None else g_adv
+    opt_G.zero_grad()
+    g_loss.backward()
+    opt_G.step()
+    D.requires_grad_(True)
+    if G_ema is not None:
+        update_ema(G_ema, G, t, config.ema_decay)
+    return {"d_loss": d_loss.data, "g_loss": g_adv.data, "d_real": real_out.data.mean(),
+            "d_fake": fake_out.data.mean(), "grad_norm_g": grad_norm(G), "grad_norm_d": grad_norm_d,
+            "diversity": fake.data.reshape(len(fake.data), -1).std(axis=0).mean(),
+            "ortho": 0.0 if ortho is None else ortho.data}
+
+
+def truncated_normal(rng: np.random.Generator, shape, threshold: float | None) -> np.ndarray:
+    """N(0, 1) entries, each |z| > threshold drawn again until none is left (BigGAN's truncation trick)."""
+    z = rng.standard_normal(shape).astype(np.float32)
+    if threshold is None:
+        return z
+    if threshold <= 0:
+        raise ValueError(f"truncation threshold must be positive, got {threshold}")
+    out = np.abs(z) > threshold
+    while out.any():
+        z[out] = rng.standard_normal(int(out.sum())).astype(np.float32)
+        out = np.abs(z) > threshold
+    return z
+
+
+def sample_biggan(G, n: int, rng: np.random.Generator, num_classes: int | None = None, labels=None,
+                  truncation: float | None = None, batch: int = 500) -> np.ndarray:
+    """``n`` samples of a BigGAN generator (eval mode, clipped to [−1, 1]), z truncated at ``truncation``
+    (None: no truncation); ``labels``: one int or n ints (default: classes drawn with ``rng``)."""
+    k = G.num_classes
+    labels = rng.integers(0, k, size=n) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
+    if labels.min() < 0 or labels.max() >= k:
+        raise ValueError(f"labels must be in 0..{k - 1}, got {labels.min()}..{labels.max()}")
+    xp = backend.xp_for(next(G.parameters()).device)
+    G.eval()
+    out = []
+    with no_grad():
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            z = Tensor(xp.asarray(truncated_normal(rng, (m, G.nz), truncation)))
+            out.append(G(z, xp.asarray(labels[start:start + m])).numpy())
+    G.train()
+    return np.clip(np.concatenate(out), -1.0, 1.0)
