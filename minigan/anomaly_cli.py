@@ -102,15 +102,11 @@ def main_anomaly(argv: list[str] | None = None) -> int:
             raise ValueError(f"--out {args.out}: the scores are written as a .npy array")
         if os.path.isdir(args.out):
             raise ValueError(f"--out {args.out} is a directory; name the file to write")
-        if not os.path.isfile(args.input):
-            raise ValueError(f"no such input file: {args.input}")
-        try:
-            x = np.load(args.input, allow_pickle=False)
-        except Exception as err:
-            raise ValueError(f"{args.input}: not a NumPy .npy array file ({type(err).__name__})") from err
+        from . import io
+
+        x = io.load_array(args.input)
         if not os.path.isfile(args.checkpoint):
             raise ValueError(f"no such checkpoint: {args.checkpoint}")
-        from . import io
         from .data import load_dataset
         from .gan import TrainConfig
 

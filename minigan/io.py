@@ -26,7 +26,7 @@ import numpy as np
 from . import backend
 from .autograd import Tensor
 
-__all__ = ["load", "save"]
+__all__ = ["load", "load_array", "save"]
 
 _META = "__minigan__"  # the npz entry holding the structure as JSON
 
@@ -111,3 +111,15 @@ def load(path: str | os.PathLike) -> Any:
     except Exception as err:
         raise ValueError(f"cannot load checkpoint {path!r}: the file is corrupt or not a minigan/.npz "
                          f"checkpoint ({type(err).__name__}: {err})") from err
+
+
+def load_array(path: str | os.PathLike) -> np.ndarray:
+    """One array from a ``.npy`` file, for the commands that take ``--input x.npy``; a ValueError (one line,
+    naming the file) when it is missing or not a NumPy array file. Pickled objects are refused."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"no such input file: {path}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as err:
+        raise ValueError(f"{path}: not a NumPy .npy array file ({type(err).__name__})") from err

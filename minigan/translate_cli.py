@@ -40,6 +40,7 @@ def translation_checkpoint(path: str):
 
 def main_translate(argv: list[str] | None = None) -> int:
     """Entry point of ``minigan translate``; 0 ok, 2 bad input (one line, no traceback)."""
+    from . import io
     from .data import load_dataset
     from .gan.translation import check_inputs, translate
 
@@ -58,12 +59,7 @@ def main_translate(argv: list[str] | None = None) -> int:
         G, config, _ = found
         if args.direction not in G.directions:
             raise ValueError(f"{config.model} translates {' and '.join(G.directions)} only, not {args.direction}")
-        if not os.path.isfile(args.input):
-            raise ValueError(f"no such input file: {args.input}")
-        try:
-            x = np.load(args.input, allow_pickle=False)
-        except Exception as err:
-            raise ValueError(f"{args.input}: not a NumPy .npy array file ({type(err).__name__})") from err
+        x = io.load_array(args.input)
         task = load_dataset(config.data, split="test")
         shape = task.shape_a if args.direction == "a2b" else task.shape
         x = check_inputs(x, shape, f"--input {args.input} ({config.model} {args.direction})")
