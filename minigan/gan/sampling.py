@@ -15,11 +15,13 @@ __all__ = ["generate_samples"]
 
 
 def generate_samples(G, n: int, rng: np.random.Generator, num_classes: int | None = None, labels=None,
-                     batch: int = 500) -> np.ndarray:
+                     batch: int = 500, noise=None, **forward_kwargs) -> np.ndarray:
     """``n`` samples of G (eval mode, no graph) from noise drawn with ``rng``; labels for conditional G.
 
     ``labels``: one int for all samples or n ints (default: classes drawn with ``rng``); only with
-    ``num_classes`` (a conditional G). The training random state is untouched.
+    ``num_classes`` (a conditional G). ``noise(rng, shape)`` draws each batch's z (default N(0, 1); BigGAN
+    passes its truncated normal); ``forward_kwargs`` go to G's forward (StyleGAN's ψ). The training random
+    state is untouched.
     """
     device = next(G.parameters()).device
     xp = backend.xp_for(device)
@@ -34,10 +36,12 @@ def generate_samples(G, n: int, rng: np.random.Generator, num_classes: int | Non
     with no_grad():
         for start in range(0, n, batch):
             m = min(batch, n - start)
-            z = Tensor(xp.asarray(rng.standard_normal((m, G.nz)).astype(np.float32)))
+            shape = (m, G.nz)
+            drawn = rng.standard_normal(shape).astype(np.float32) if noise is None else noise(rng, shape)
+            z = Tensor(xp.asarray(drawn))
             if num_classes is None:
-                out.append(G(z).numpy())
+                out.append(G(z, **forward_kwargs).numpy())
             else:
-                out.append(G(z, xp.asarray(labels[start:start + m])).numpy())
+                out.append(G(z, xp.asarray(labels[start:start + m]), **forward_kwargs).numpy())
     G.train()
     return np.concatenate(out) if out else np.zeros((0,))

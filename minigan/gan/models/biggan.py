@@ -42,9 +42,10 @@ from typing import Any
 import numpy as np
 
 from ... import backend, nn
-from ...autograd import Tensor, no_grad
+from ...autograd import Tensor
 from ...ops import relu
 from .. import losses
+from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
 from .sagan import sn_attention
 
@@ -220,17 +221,6 @@ def sample_biggan(G, n: int, rng: np.random.Generator, num_classes: int | None =
                   truncation: float | None = None, batch: int = 500) -> np.ndarray:
     """``n`` samples of a BigGAN generator (eval mode, clipped to [−1, 1]), z truncated at ``truncation``
     (None: no truncation); ``labels``: one int or n ints (default: classes drawn with ``rng``)."""
-    k = G.num_classes
-    labels = rng.integers(0, k, size=n) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
-    if labels.min() < 0 or labels.max() >= k:
-        raise ValueError(f"labels must be in 0..{k - 1}, got {labels.min()}..{labels.max()}")
-    xp = backend.xp_for(next(G.parameters()).device)
-    G.eval()
-    out = []
-    with no_grad():
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            z = Tensor(xp.asarray(truncated_normal(rng, (m, G.nz), truncation)))
-            out.append(G(z, xp.asarray(labels[start:start + m])).numpy())
-    G.train()
-    return np.clip(np.concatenate(out), -1.0, 1.0)
+    samples = generate_samples(G, n, rng, G.num_classes, labels, batch,
+                               noise=lambda r, shape: truncated_normal(r, shape, truncation))
+    return np.clip(samples, -1.0, 1.0)

@@ -37,6 +37,7 @@ from ...creation import randn
 from ...ops import leaky_relu
 from ...ops.pool import interpolate
 from .. import losses
+from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
 from .progan import ProGANDiscriminator
 
@@ -218,16 +219,7 @@ def sample_stylegan(G, n: int, rng: np.random.Generator, num_classes=None, label
     psi = 1.0 if truncation is None else float(truncation)
     if not 0.0 <= psi <= 1.0:
         raise ValueError(f"the truncation ψ of stylegan must be in [0, 1], got {psi}")
-    xp = backend.xp_for(next(G.parameters()).device)
-    G.eval()
-    out = []
-    with no_grad():
-        for start in range(0, n, batch):
-            m = min(batch, n - start)
-            z = Tensor(xp.asarray(rng.standard_normal((m, G.nz)).astype(np.float32)))
-            out.append(np.clip(G(z, psi).numpy(), -1.0, 1.0))
-    G.train()
-    return np.concatenate(out)
+    return np.clip(generate_samples(G, n, rng, batch=batch, psi=psi), -1.0, 1.0)
 
 
 def style_mixing_grid(G, rows: int, cols: int, crossover: int, rng: np.random.Generator) -> np.ndarray:
