@@ -18,6 +18,8 @@ from minigan.gan.models.biggan import (
     BigGANGenerator,
     ConditionalBatchNorm2d,
     orthogonal_regularization,
+    sample_biggan,
+    standing_statistics,
     truncated_normal,
 )
 from minigan.gan.models.progan import ProGANDiscriminator, ProGANGenerator, fade_real, progan_phase
@@ -124,6 +126,37 @@ def test_biggan_shapes_projection_and_conditional_batch_norm():
     cbn.gain.weight.data[...] = 0.5
     gain = 1 + e.numpy() @ cbn.gain.weight.numpy().T
     np.testing.assert_allclose(cbn(h, e).numpy(), gain[:, :, None, None] * plain, rtol=1e-5, atol=1e-6)
+
+
+def test_standing_statistics_average_the_batch_statistics_and_sampling_leaves_g_alone():
+    mg.manual_seed(0)
+    G = BigGANGenerator(nz=16, width=8, embed_dim=8)
+    bn = G.bn2.bn
+    seen = []
+    forward = bn.forward
+
+    def recording(x):
+        seen.append(x.numpy().astype(np.float64))
+        return forward(x)
+
+    bn.forward = recording
+    u_before = {k: v.copy() for k, v in G.state_dict().items() if "bn" not in k}
+    standing_statistics(G, lambda r, shape: r.standard_normal(shape).astype(np.float32), batches=3, size=6)
+    bn.forward = forward
+    assert len(seen) == 3 and int(bn.num_batches_tracked.numpy()) == 3 and bn.momentum == 0.1
+    means = [x.mean(axis=(0, 2, 3)) for x in seen]
+    variances = [x.var(axis=(0, 2, 3), ddof=1) for x in seen]  # the running variance is unbiased (as torch)
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean(means, axis=0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(bn.running_var.numpy(), np.mean(variances, axis=0), rtol=1e-4, atol=1e-6)
+    after = G.state_dict()  # weights, spectral norm's u and the other buffers untouched; G back in train mode
+    assert all(np.array_equal(v, after[k]) for k, v in u_before.items()) and G.training
+    state = {k: v.copy() for k, v in G.state_dict().items()}
+    x1 = sample_biggan(G, 12, np.random.default_rng(4), labels=3)
+    x2 = sample_biggan(G, 12, np.random.default_rng(4), labels=3)
+    np.testing.assert_array_equal(x1, x2)  # deterministic, and from a copy: G's own statistics are kept
+    assert all(np.array_equal(v, G.state_dict()[k]) for k, v in state.items())
+    plain = sample_biggan(G, 12, np.random.default_rng(4), labels=3, standing=False)
+    assert not np.allclose(plain, x1)
 
 
 def test_truncated_normal_resamples_beyond_the_threshold():

@@ -176,6 +176,15 @@ def _check_25(r):
     assert run["critic_gap"] > 0 and sum(run[f"kind_{k}"] for k in ("sine", "square", "sawtooth")) == pytest.approx(1)
 
 
+def _check_29(r):
+    assert r["adain_mean_error"] < 1e-4 and r["adain_std_rel_error"] < 1e-3
+    assert r["mix_all_w1_error"] == 0.0 and r["mix_all_w2_error"] == 0.0
+    spreads = [row["distance"] for row in r["truncation"]]
+    assert [row["psi"] for row in r["truncation"]] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    assert max(row["scale_error"] for row in r["truncation"]) < 1e-5
+    assert all(a > b for a, b in zip(spreads, spreads[1:]))
+
+
 def _check_30(r):
     assert r["identity_error"] == 0.0
     assert all(late > early for early, late in zip(r["gamma_early"], r["gamma_late"]))
@@ -197,7 +206,7 @@ def _check_32(r):
 
 CHECKS = {1: _check_01, 2: _check_02, 3: _check_03, 4: _check_04, 5: _check_05, 6: _check_06, 7: _check_07,
           8: _check_08, 9: _check_09, 10: _check_10, 14: _check_14, 15: _check_15, 16: _check_16, 17: _check_17,
-          18: _check_18, 20: _check_20, 25: _check_25, 30: _check_30, 31: _check_31, 32: _check_32}
+          18: _check_18, 20: _check_20, 25: _check_25, 29: _check_29, 30: _check_30, 31: _check_31, 32: _check_32}
 
 
 @pytest.mark.parametrize("number", sorted(CHECKS), ids=lambda n: f"lesson{n:02d}")

@@ -180,6 +180,13 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches tracked (as after construction)."""
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
     def _check_input(self, x: Tensor) -> None:
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             expected = self._shape_text.format(c=self.num_features)

@@ -25,6 +25,15 @@ makes G smooth enough for the truncation trick. Added to G's loss (gradients thr
 at sampling time z ~ N(0, I) with every entry |z_i| > t drawn again, so z lies in [−t, t]ⁿ; a smaller t
 trades variety for fidelity.
 
+**Standing statistics** (the authors' sampling, their appendix C.1): G's batch norms run, in eval mode, on
+running means and variances; those the training keeps are of the raw G's batches, not of the averaged
+weights' activations, and they do not fit the EMA generator (measured: its samples then hardly depend on z).
+Before sampling, :func:`standing_statistics` resets them and accumulates plain averages over
+``STANDING_BATCHES`` batches of G's own forward passes (batch-norm layers in train mode, nothing else), on
+the noise of the sampling (truncated as it is):
+
+    μ = (1/K) Σ_k μ_k,   σ² = (1/K) Σ_k σ²_k          (μ_k, σ²_k: batch k's per-channel statistics)
+
 BigGAN also keeps SAGAN's pieces: spectral norm in G and D, self-attention (at 8×8 here), the hinge loss.
 
 Networks (base width w, nz noise, DCGAN-shaped rather than residual, to fit a CPU):
@@ -39,10 +48,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import copy
+
 import numpy as np
 
 from ... import backend, nn
-from ...autograd import Tensor
+from ...autograd import Tensor, no_grad
 from ...ops import relu
 from .. import losses
 from ..sampling import generate_samples
@@ -50,9 +61,10 @@ from ..step import STATS, grad_norm, update_ema
 from .sagan import sn_attention
 
 __all__ = ["BIGGAN_STATS", "BigGANDiscriminator", "BigGANGenerator", "ConditionalBatchNorm2d", "biggan_step",
-           "build_biggan", "orthogonal_regularization", "sample_biggan", "truncated_normal"]
+           "build_biggan", "orthogonal_regularization", "sample_biggan", "standing_statistics", "truncated_normal"]
 
 BIGGAN_STATS = (*STATS, "ortho")
+STANDING_BATCHES, STANDING_BATCH_SIZE = 16, 100
 
 
 def _sn(module: nn.Module) -> nn.Module:
@@ -217,10 +229,39 @@ def truncated_normal(rng: np.random.Generator, shape, threshold: float | None) -
     return z
 
 
+def standing_statistics(G, noise, batches: int = STANDING_BATCHES, size: int = STANDING_BATCH_SIZE,
+                        seed: int = 0) -> None:
+    """Replace the running statistics of G's batch norms by their average over ``batches`` forward passes of
+    ``size`` samples (z from ``noise(rng, shape)``, classes drawn uniformly; a fixed ``seed``, so the result
+    depends on G's weights only). Everything but the batch norms stays in eval mode; no graph is kept."""
+    norms = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
+    xp = backend.xp_for(next(G.parameters()).device)
+    rng = np.random.default_rng([seed, 11])
+    momenta = [bn.momentum for bn in norms]
+    G.eval()
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None  # a cumulative average over the batches
+        bn.train()
+    with no_grad():
+        for _ in range(batches):
+            z = Tensor(xp.asarray(noise(rng, (size, G.nz))))
+            G(z, xp.asarray(rng.integers(0, G.num_classes, size=size)))
+    for bn, momentum in zip(norms, momenta):
+        bn.momentum = momentum
+    G.train()
+
+
 def sample_biggan(G, n: int, rng: np.random.Generator, num_classes: int | None = None, labels=None,
-                  truncation: float | None = None, batch: int = 500) -> np.ndarray:
+                  truncation: float | None = None, batch: int = 500, standing: bool = True) -> np.ndarray:
     """``n`` samples of a BigGAN generator (eval mode, clipped to [−1, 1]), z truncated at ``truncation``
-    (None: no truncation); ``labels``: one int or n ints (default: classes drawn with ``rng``)."""
-    samples = generate_samples(G, n, rng, G.num_classes, labels, batch,
-                               noise=lambda r, shape: truncated_normal(r, shape, truncation))
-    return np.clip(samples, -1.0, 1.0)
+    (None: no truncation); ``labels``: one int or n ints (default: classes drawn with ``rng``).
+    ``standing``: sample from a copy of G with :func:`standing_statistics` on the same noise (G itself is
+    left as it is)."""
+    def noise(r, shape):
+        return truncated_normal(r, shape, truncation)
+
+    if standing:
+        G = copy.deepcopy(G)
+        standing_statistics(G, noise)
+    return np.clip(generate_samples(G, n, rng, G.num_classes, labels, batch, noise=noise), -1.0, 1.0)
