@@ -26,6 +26,12 @@
 # swapping the coarse styles changes the digit's label more often, and moves more pixels, than
 # swapping the fine ones.
 #
+# Measured (the full run, seed 0): precision 0.655 at ψ = 1 rising to 0.870 at ψ = 0, the FID rising
+# from 273 to 390, spread 13.4 → 11.2 at ψ = 0.5 (−17%); coarse swaps change the label in 69% of 500
+# pairs, fine swaps in 29% (pixels moved 11.3 against 5.5). The model is weak at this budget: scribbled,
+# mostly 2-, 7- and 8-like digits, and a recall of 0.003 already at ψ = 1 (0 below), so the recall half
+# of the trade-off is barely visible here.
+#
 # Run it: `python lessons/29_stylegan.py [--quick] [--out DIR]`.
 
 # %%

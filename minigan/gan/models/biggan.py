@@ -46,9 +46,8 @@ Networks (base width w, nz noise, DCGAN-shaped rather than residual, to fit a CP
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
+from typing import Any
 
 import numpy as np
 
