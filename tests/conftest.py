@@ -70,3 +70,24 @@ def on_device(array, like=None):
     else:
         device = mg.backend.device_of(like.data if isinstance(like, mg.Tensor) else like)
     return mg.backend.to_device(np.asarray(array), device)
+
+
+def all_state(trainer):
+    """Every array that a trainer's next step depends on, by name: G, D, the EMA copy, both optimizers."""
+    state = {}
+    for name in ("G", "D", "G_ema"):
+        module = getattr(trainer, name)
+        if module is not None:
+            state.update({f"{name}.{k}": v for k, v in module.state_dict().items()})
+    for name in ("opt_G", "opt_D"):
+        for i, s in getattr(trainer, name).state_dict()["state"].items():
+            state.update({f"{name}.{i}.{k}": np.asarray(v) for k, v in s.items()})
+    return state
+
+
+def assert_same_state(a, b):
+    """Two trainers hold the same state, bit for bit (an exact resume)."""
+    sa, sb = all_state(a), all_state(b)
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import to_np
+from conftest import assert_same_state, to_np
 
 import minigan as mg
 from minigan import cli, nn, optim
@@ -122,9 +122,7 @@ def test_trainer_reports_epsilon_updates_every_weight_and_resumes_exactly(tmp_pa
     Trainer.from_config(_dp_config(steps=5), str(tmp_path / "b"), progress=False).fit()
     resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=10)
     resumed.fit()
-    for key, value in after.items():
-        other = resumed.D.state_dict() if key.startswith("D.") else resumed.G.state_dict()
-        np.testing.assert_array_equal(value, other[key.removeprefix("D.")], err_msg=key)
+    assert_same_state(straight, resumed)
 
 
 def test_target_epsilon_solves_the_noise_multiplier():

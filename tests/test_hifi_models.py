@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import on_device
+from conftest import assert_same_state, on_device
 
 import minigan as mg
 from minigan import nn
@@ -260,11 +260,7 @@ def test_progan_resumes_exactly_mid_fade(tmp_path):
     resumed = Trainer.resume(str(tmp_path), progress=False, steps=9)
     assert resumed.step == 7 and resumed.G.phase == (2, 0.0)
     resumed.fit()
-    for a, b in ((straight.G, resumed.G), (straight.D, resumed.D), (straight.G_ema, resumed.G_ema)):
-        sa, sb = a.state_dict(), b.state_dict()
-        assert sa.keys() == sb.keys()
-        for k in sa:
-            assert np.array_equal(np.asarray(sa[k]), np.asarray(sb[k])), k
+    assert_same_state(straight, resumed)
 
 
 def test_cli_trains_biggan_and_samples_with_labels_and_truncation(tmp_path, capsys):

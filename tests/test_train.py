@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import assert_same_state
 
 import minigan as mg
 from minigan import io
@@ -35,26 +36,6 @@ def tiny(data="ring8", loss="nonsaturating", model=None, **overrides):
         settings.update(width=4, batch_size=16)
     settings.update(overrides)
     return default_config(model=model, loss=loss, data=data, **settings)
-
-
-def all_state(trainer):
-    """Every array that the next step depends on, by name."""
-    state = {}
-    for name in ("G", "D", "G_ema"):
-        module = getattr(trainer, name)
-        if module is not None:
-            state.update({f"{name}.{k}": v for k, v in module.state_dict().items()})
-    for name in ("opt_G", "opt_D"):
-        for i, s in getattr(trainer, name).state_dict()["state"].items():
-            state.update({f"{name}.{i}.{k}": np.asarray(v) for k, v in s.items()})
-    return state
-
-
-def assert_same_state(a, b):
-    sa, sb = all_state(a), all_state(b)
-    assert sa.keys() == sb.keys()
-    for key in sa:
-        np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)
 
 
 def history_rows(out_dir):

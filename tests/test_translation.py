@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import assert_same_state
 
 import minigan as mg
 from minigan import cli
@@ -174,10 +175,7 @@ def test_pix2pix_resume_is_exact(tmp_path):
     first.fit()
     resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=6)
     resumed.fit()
-    for name in ("G", "D"):
-        sa, sb = getattr(straight, name).state_dict(), getattr(resumed, name).state_dict()
-        for key in sa:
-            np.testing.assert_array_equal(sa[key], sb[key], err_msg=f"{name}.{key}")
+    assert_same_state(straight, resumed)
     for name in ("samples.png", "losses.png", "metrics.json", "history.csv"):
         assert os.path.exists(tmp_path / "b" / name)
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import to_np
+from conftest import assert_same_state, to_np
 
 import minigan as mg
 from minigan import optim
@@ -127,7 +127,4 @@ def test_resume_is_exact(tmp_path, data, extra):
     first.fit()
     resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=4)
     resumed.fit()
-    for name in ("G", "D"):
-        sa, sb = getattr(straight, name).state_dict(), getattr(resumed, name).state_dict()
-        for key in sa:
-            np.testing.assert_array_equal(sa[key], sb[key], err_msg=f"{name}.{key}")
+    assert_same_state(straight, resumed)

@@ -4,7 +4,7 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import to_np
+from conftest import assert_same_state, to_np
 
 import minigan as mg
 from minigan import cli, nn, optim
@@ -122,9 +122,7 @@ def test_trainer_steps_update_every_weight_and_resume_exactly(tmp_path):
     first.fit()
     resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=20)
     resumed.fit()
-    for key, value in after.items():
-        other = resumed.G.state_dict() if not key.startswith("D.") else resumed.D.state_dict()
-        np.testing.assert_array_equal(value, other[key.removeprefix("D.")], err_msg=key)
+    assert_same_state(straight, resumed)
 
 
 @pytest.mark.parametrize("overrides,match", [

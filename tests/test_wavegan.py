@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import t64, to_np
+from conftest import assert_same_state, t64, to_np
 
 import minigan as mg
 from minigan import cli
@@ -223,10 +223,7 @@ def test_resume_is_exact(tmp_path):
     first.fit()
     resumed = Trainer.resume(str(tmp_path / "b"), progress=False, steps=4)
     resumed.fit()
-    for name in ("G", "D"):
-        sa, sb = getattr(straight, name).state_dict(), getattr(resumed, name).state_dict()
-        for key in sa:
-            np.testing.assert_array_equal(sa[key], sb[key], err_msg=f"{name}.{key}")
+    assert_same_state(straight, resumed)
 
 
 def test_the_command_line_trains_samples_and_evaluates(tmp_path, capsys):
