@@ -42,6 +42,7 @@ from .. import backend, nn, optim
 from ..autograd import Tensor, no_grad
 from ..backend import manual_seed
 from ..data import Dataset
+from ..metrics.classify import SmallCNN
 
 __all__ = ["KAPPA", "Detector", "Encoder", "anomaly_scores", "calibrate", "discriminator_features", "fit_detector",
            "score_terms", "train_encoder", "without_class"]
@@ -65,27 +66,14 @@ def without_class(dataset: Dataset, k: int) -> Dataset:
     return dataclasses.replace(dataset, data=dataset.data[keep], labels=dataset.labels[keep])
 
 
-class Encoder(nn.Module):
+class Encoder(SmallCNN):
     """x (N, C, H, W) → z (N, nz): two stride-2 convolutions (LeakyReLU 0.2) and a linear map to the latent.
 
     No normalisation layer: a score must not depend on which other images share its batch."""
 
     def __init__(self, shape: tuple[int, int, int], nz: int, width: int = 32):
-        super().__init__()
-        c, h, w = shape
-        if h % 4 or w % 4:
-            raise ValueError(f"Encoder: image height and width must be multiples of 4, got {h}×{w}")
-        self.shape, self.nz = tuple(shape), nz
-        self.main = nn.Sequential(
-            nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(2 * width * (h // 4) * (w // 4), nz))
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"Encoder expects images of shape (N, {', '.join(map(str, self.shape))}), "
-                             f"got {tuple(x.shape)}")
-        return self.main(x)
+        super().__init__(shape, nz, width)  # the classifier's network, with nz outputs: the latent
+        self.nz = nz
 
 
 def discriminator_features(D, x: Tensor) -> Tensor:

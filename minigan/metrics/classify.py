@@ -36,7 +36,7 @@ class SmallCNN(nn.Module):
         super().__init__()
         c, h, w = shape
         if h % 4 or w % 4:
-            raise ValueError(f"SmallCNN: image height and width must be multiples of 4, got {h}×{w}")
+            raise ValueError(f"{type(self).__name__}: image height and width must be multiples of 4, got {h}×{w}")
         self.shape = tuple(shape)
         self.main = nn.Sequential(
             nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2),
@@ -45,7 +45,7 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"SmallCNN expects images of shape (N, {', '.join(map(str, self.shape))}), "
+            raise ValueError(f"{type(self).__name__} expects images of shape (N, {', '.join(map(str, self.shape))}), "
                              f"got {tuple(x.shape)}")
         return self.main(x)
 
