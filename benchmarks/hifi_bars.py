@@ -25,6 +25,7 @@ import argparse
 import inspect
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,15 +40,8 @@ def crop28(x: np.ndarray) -> np.ndarray:
     return x[..., 2:30, 2:30] if x.shape[-1] == 32 else x
 
 
-def mean_pairwise_distance(x: np.ndarray, m: int = 500) -> float:
-    flat = x[:m].reshape(min(m, len(x)), -1).astype(np.float64)
-    sq = (flat * flat).sum(axis=1)
-    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0))
-    return float(d[np.triu_indices(len(flat), 1)].mean())
-
-
 def judge(x: np.ndarray) -> dict:
-    from minigan.metrics import class_probs
+    from minigan.metrics import class_probs, mean_pairwise_distance
     from minigan.metrics.domain import prepare_images
 
     probs = class_probs(prepare_images(crop28(x), "samples"))
@@ -55,23 +49,19 @@ def judge(x: np.ndarray) -> dict:
     classes = np.bincount(probs.argmax(axis=1)[confident], minlength=10)
     mnist = mnist_judge().report(x)
     return {"confident_fraction": float(confident.mean()), "confident_classes": int((classes > 0).sum()),
-            "confident_histogram": classes.tolist(), "mean_pairwise_distance": mean_pairwise_distance(x),
+            "confident_histogram": classes.tolist(), "mean_pairwise_distance": mean_pairwise_distance(x[:500]),
             "judge": {"confident_fraction": mnist["confident_fraction"], "ratio": mnist["ratio"],
                       "confident_classes": sum(c > 0 for c in mnist["confident_class_histogram"]),
                       "confident_histogram": mnist["confident_class_histogram"]},
             "predicted": probs.argmax(axis=1)}
 
 
-_JUDGE = []
-
-
+@lru_cache(maxsize=1)
 def mnist_judge():
     """The independent MNIST judge (benchmarks/mnist_judge.py), loaded once."""
-    if not _JUDGE:
-        from mnist_judge import Judge
+    from mnist_judge import Judge
 
-        _JUDGE.append(Judge())
-    return _JUDGE[0]
+    return Judge()
 
 
 def main(argv=None) -> int:

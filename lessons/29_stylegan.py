@@ -45,7 +45,7 @@ import minigan as mg
 from minigan.autograd import Tensor
 from minigan.gan import Trainer, default_config
 from minigan.gan.models.stylegan import sample_stylegan, style_mixing_grid
-from minigan.metrics import class_probs
+from minigan.metrics import class_probs, mean_pairwise_distance
 from minigan.metrics.domain import features, fid_digits, load_classifier, prepare_images
 from minigan.metrics.scores import precision_recall
 
@@ -54,13 +54,6 @@ COARSE, FINE = 4, 6  # layers 0-3 are the 4×4 and 8×8 ones; 6-7 the 32×32 one
 
 def crop28(x: np.ndarray) -> np.ndarray:
     return x[..., 2:30, 2:30]
-
-
-def mean_pairwise_distance(x: np.ndarray) -> float:
-    flat = x.reshape(len(x), -1).astype(np.float64)
-    sq = (flat * flat).sum(axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0)
-    return float(np.sqrt(d2)[np.triu_indices(len(x), 1)].mean())
 
 
 def latents(n: int, nz: int, seed: int) -> Tensor:

@@ -32,7 +32,7 @@ from _common import check, output_dir, run_as_script, save_figure, section
 from minigan import nn
 from minigan.gan import Trainer, default_config
 from minigan.gan.models.biggan import orthogonal_regularization, sample_biggan, truncated_normal
-from minigan.metrics import class_probs
+from minigan.metrics import class_probs, mean_pairwise_distance
 from minigan.metrics.domain import features, load_classifier, prepare_images
 from minigan.metrics.scores import precision_recall
 
@@ -69,14 +69,6 @@ def regulariser_by_hand() -> dict:
 
 
 # %%
-def mean_pairwise_distance(x: np.ndarray) -> float:
-    flat = x.reshape(len(x), -1).astype(np.float64)
-    sq = (flat * flat).sum(axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0)
-    n = len(x)
-    return float(np.sqrt(d2)[np.triu_indices(n, 1)].mean())
-
-
 def crop28(x: np.ndarray) -> np.ndarray:
     return x[..., 2:30, 2:30]
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 from sklearn.neighbors import NearestNeighbors
 
+import minigan as mg
 from minigan.data.toy import mode_centers, mode_std
 from minigan.metrics import (
     frechet_distance,
@@ -19,6 +20,7 @@ from minigan.metrics import (
     js_divergence_to_density,
     kid,
     kl_divergence_to_density,
+    mean_pairwise_distance,
     mmd2_unbiased,
     mode_coverage,
     polynomial_kernel,
@@ -375,3 +377,13 @@ def test_kl_divergence_to_density_known_value():
     value, stderr = kl_divergence_to_density(samples, scipy.stats.norm.pdf, bins=200, range=(-6, 7))
     assert value == pytest.approx(0.5, abs=0.03) and 0 < stderr < 0.02
     assert kl_divergence_to_density(samples, scipy.stats.norm.pdf, 200, (-6, 7), seed=0) == (value, stderr)
+
+
+def test_mean_pairwise_distance_is_the_mean_over_distinct_pairs():
+    x = np.random.default_rng(0).normal(size=(7, 1, 3, 2))
+    pairs = [np.linalg.norm(x[i] - x[j]) for i in range(7) for j in range(i + 1, 7)]
+    assert mean_pairwise_distance(x) == pytest.approx(np.mean(pairs), rel=1e-12)
+    assert mean_pairwise_distance(mg.tensor(x.astype(np.float32))) == pytest.approx(np.mean(pairs), rel=1e-5)
+    assert mean_pairwise_distance(np.repeat(x[:1], 4, axis=0)) == 0.0
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        mean_pairwise_distance(x[:1])

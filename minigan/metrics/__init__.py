@@ -26,7 +26,7 @@ from .domain import (
 from .frechet import frechet_distance, frechet_distance_from_stats, gaussian_stats
 from .kid import kid, mmd2_unbiased, polynomial_kernel
 from .roc import auroc
-from .scores import inception_score, precision_recall
+from .scores import inception_score, mean_pairwise_distance, precision_recall
 from .toy import js_divergence_to_density, kl_divergence_to_density, mode_coverage, wasserstein1d
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "mmd2_unbiased",
     "polynomial_kernel",
     "inception_score",
+    "mean_pairwise_distance",
     "precision_recall",
     "mode_coverage",
     "wasserstein1d",

@@ -1,11 +1,11 @@
-"""Inception-style score, and improved precision / recall (Kynkäänniemi et al., 2019)."""
+"""Inception-style score, improved precision / recall (Kynkäänniemi et al., 2019), and the samples' spread."""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, pdist
 from scipy.special import xlogy
 
 from .frechet import as_feature_matrix, as_float64, check_same_dim
@@ -47,6 +47,16 @@ def inception_score(probs, splits: int = 10) -> tuple[float, float]:
         kl = (xlogy(part, part) - xlogy(part, marginal)).sum(axis=1)  # 0 log 0 = 0
         scores.append(np.exp(kl.mean()))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def mean_pairwise_distance(samples) -> float:
+    """The mean Euclidean distance between two different samples: (2 / n(n − 1)) Σ_{i<j} ‖x_i − x_j‖₂, each
+    sample flattened (a diversity measure: 0 when every sample is the same). Needs at least two samples."""
+    flat = as_float64(samples, "samples")
+    flat = flat.reshape(len(flat), -1)
+    if len(flat) < 2:
+        raise ValueError(f"mean_pairwise_distance needs at least 2 samples, got {len(flat)}")
+    return float(pdist(flat).mean())
 
 
 def _chunk_rows(num_columns: int, max_elements: int = 2**22) -> int:
