@@ -14,9 +14,10 @@ parent; the child only returns raw arrays.
 
 A backward that differentiates the forward numerically is recognised by its cost, measured by the
 parent from the child's CPU clock (outside the student's code). The forward is called alone, then
-the backward alone (the same request around each, so the channel's own cost cancels), then the
-forward on a batch of 2n perturbed inputs, which gives the cost of one forward call. In units of
-that,
+the backward alone (the same request around each, so the channel's own cost cancels), each
+COST_REPEATS times, the cheapest call counting (a first call's warm-up, or a busy machine, would
+otherwise cost as much as a central difference of a small case); then the forward on a batch of
+2n perturbed inputs, which gives the cost of one forward call. In units of that,
 
     r = |cost of the backward call − cost of the forward call| / cost of one forward
 
@@ -49,6 +50,7 @@ NUMERIC_TOLERANCE = 1e-4
 NUMERIC_FLOOR = 1e-3
 NUMERIC_CALLS_MIN = 16  # a backward costing fewer forwards than this (on average) is never called numerical
 NUMERIC_CALLS_PER_ELEMENT = 0.5
+COST_REPEATS = 3  # the forward and the backward are each called this often; the cheapest call is the cost
 
 
 @dataclass
@@ -161,9 +163,9 @@ def _plan(pairs, cases: list[Case]) -> tuple[list[dict], dict[str, np.ndarray]]:
             args = [f"{k}.{name}" for name in pair.inputs] + [case.params[name] for name in pair.params]
             dout = [f"{k}.dout"] if pair.takes_dout else []
             calls.append({"id": f"{k}.{pair.forward}", "function": pair.forward, "args": args,
-                          "outputs": [pair.output], "returns": 1})
+                          "outputs": [pair.output], "returns": 1, "repeats": COST_REPEATS})
             calls.append({"id": f"{k}.{pair.backward}", "function": pair.backward, "args": dout + args,
-                          "outputs": list(pair.grads), "returns": len(pair.grads)})
+                          "outputs": list(pair.grads), "returns": len(pair.grads), "repeats": COST_REPEATS})
             numeric.append({"id": f"{k}.{pair.backward}.numeric", "function": pair.forward, "args": args,
                             "numeric": {"wrt": list(range(len(pair.inputs))), "weights": (dout or [None])[0]},
                             "returns": len(pair.inputs)})
