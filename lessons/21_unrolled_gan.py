@@ -29,7 +29,8 @@
 #
 # Run it: `python lessons/21_unrolled_gan.py [--quick] [--out DIR]`. The full run (two seeds,
 # 600 steps each) takes a few minutes of CPU; `minigan train --data ring8 --unrolled-steps 5`
-# runs the 3,000-step version (its measured coverage is in docs/unrolled_and_private.md).
+# runs a 6,000-step version with the paper's minimax loss (its measured coverage, and the plain
+# minimax game's beside it, are in docs/unrolled_and_private.md).
 
 # %%
 from __future__ import annotations

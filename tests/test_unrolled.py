@@ -134,6 +134,13 @@ def test_unsupported_settings_are_refused_by_name(overrides, match):
         Trainer.from_config(_tiny(steps=1, **overrides), None, progress=False)
 
 
+def test_unrolled_toy_runs_default_to_the_papers_minimax_loss():
+    assert default_config(data="ring8", unrolled_steps=5).loss == "minimax"
+    assert default_config(data="ring8", unrolled_steps=5).steps == 6000
+    assert default_config(data="ring8", unrolled_steps=5, loss="hinge").loss == "hinge"  # asked for: kept
+    assert default_config(data="ring8").loss == "nonsaturating"  # the plain game keeps its default
+
+
 def test_cli_unrolled_run_and_refusal(tmp_path, capsys):
     args = ["train", "--data", "ring8", "--steps", "6", "--width", "16", "--batch-size", "32", "--log-every", "3",
             "--eval-samples", "200", "--quiet", "--unrolled-steps", "2"]
