@@ -233,6 +233,8 @@ def test_numerical_backward_is_told_from_a_slow_analytic_one():
     assert slow.passed, format_report(slow)  # Python loops, analytic: full marks
     warm_up = grade("linear", FIXTURES / "linear_slow_first_call.py")
     assert warm_up.passed, format_report(warm_up)  # one costly first call is not central differences
+    cheap_repeats = grade("linear", FIXTURES / "hostile_numerical_cheap_repeats.py")
+    assert "it computes the gradient numerically" in format_report(cheap_repeats)  # other answers: no discount
     numerical = grade("conv2d", FIXTURES / "hostile_numerical_conv2d.py")
     failing = {c.name for c in numerical.checks if not c.passed}
     assert failing == {"conv2d_backward: dx", "conv2d_backward: dw", "conv2d_backward: db",

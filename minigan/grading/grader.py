@@ -15,8 +15,9 @@ parent; the child only returns raw arrays.
 A backward that differentiates the forward numerically is recognised by its cost, measured by the
 parent from the child's CPU clock (outside the student's code). The forward is called alone, then
 the backward alone (the same request around each, so the channel's own cost cancels), each
-COST_REPEATS times, the cheapest call counting (a first call's warm-up, or a busy machine, would
-otherwise cost as much as a central difference of a small case); then the forward on a batch of
+COST_REPEATS times, the cheapest call that gives the first call's answer again counting (a first
+call's warm-up, or a busy machine, would otherwise cost as much as central differences of a small
+case; a repeat answered otherwise, say fast zeros, does not count); then the forward on a batch of
 2n perturbed inputs, which gives the cost of one forward call. In units of that,
 
     r = |cost of the backward call − cost of the forward call| / cost of one forward
