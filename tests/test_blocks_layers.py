@@ -1,6 +1,9 @@
 """The modules of the later GANs: shapes and errors, gradcheck (float64), PyTorch's state_dict keys and shapes,
 small models loading into their PyTorch equivalents with the same output, and the double backward of
-WGAN-GP and R1 through the new layers."""
+WGAN-GP and R1 through the new layers.
+
+The layers of minigan/nn/normalization.py (GroupNorm, InstanceNorm1d / InstanceNorm2d, PixelNorm,
+AdaptiveInstanceNorm2d) are gradient-checked here, twice differentiated included, beside PyTorch's."""
 
 import math
 
