@@ -3,10 +3,14 @@
     minigan train --data mnist --exclude-class 3 --out runs/no3
     minigan anomaly --checkpoint runs/no3/checkpoint.npz --input x.npy --out scores.npy
 
-The score (``minigan.gan.anomaly``): the f-AnoGAN residual of x against G(E(x)) and D's loss for calling x
-real, each standardised on normal data, summed; higher = more anomalous. The encoder E and that calibration
-are made once per checkpoint, on the run's own training data (its excluded class left out), and kept beside
-the checkpoint in ``anomaly_encoder.npz``; a later call with the same checkpoint and settings reuses them.
+Two scores (``minigan.gan.anomaly``), higher = more anomalous, both against the run's own training data
+(its excluded class left out):
+
+- ``--method neighbours`` (the default): the mean cosine distance, in D's feature space, from x to its five
+  nearest normal training images. Nothing is trained; the training images' features take one pass of D.
+- ``--method f-anogan``: the f-AnoGAN residual of x against G(E(x)) plus D's loss for calling x real, each
+  standardised on normal data. The encoder E and that calibration are made once per checkpoint and kept
+  beside it in ``anomaly_encoder.npz``; a later call with the same checkpoint and settings reuses them.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import sys
 
 import numpy as np
 
-__all__ = ["ENCODER_FILE", "load_detector", "main_anomaly"]
+__all__ = ["ENCODER_FILE", "METHODS", "load_detector", "main_anomaly"]
 
 ENCODER_FILE = "anomaly_encoder.npz"
+METHODS = ("neighbours", "f-anogan")
+ENCODER_STEPS = 1000  # f-anogan's encoder training steps when --encoder-steps is not given
 UNCONDITIONAL = ("dcgan", "mlp")  # families whose G(z) and D(x) the score needs (no labels, no image inputs)
 
 
@@ -39,14 +45,17 @@ def _steps(text: str) -> int:
     return value
 
 
-def load_detector(checkpoint: str, encoder_steps: int = 1000, progress=print):
-    """(detector, config, dataset) for a training checkpoint: a :class:`~minigan.gan.anomaly.Detector` of the
-    EMA generator when kept, D, and the encoder with its calibration (read from ``anomaly_encoder.npz`` beside
-    the checkpoint, or made and written there)."""
+def load_detector(checkpoint: str, encoder_steps: int = ENCODER_STEPS, progress=print, method: str = "f-anogan"):
+    """(detector, config, dataset) for a training checkpoint; ``detector.score(images)`` gives the scores.
+
+    ``method`` "neighbours": a :class:`~minigan.gan.anomaly.NeighbourDetector` of D with the run's training
+    images. "f-anogan": a :class:`~minigan.gan.anomaly.Detector` of the EMA generator when kept, D, and the
+    encoder with its calibration (read from ``anomaly_encoder.npz`` beside the checkpoint, or made and
+    written there)."""
     from . import io
     from .data import load_dataset
     from .gan import TrainConfig, get_family
-    from .gan.anomaly import Detector, Encoder, fit_detector, without_class
+    from .gan.anomaly import Detector, Encoder, NeighbourDetector, fit_detector, without_class
 
     if not os.path.isfile(checkpoint):
         raise ValueError(f"no such checkpoint: {checkpoint}")
@@ -66,6 +75,10 @@ def load_detector(checkpoint: str, encoder_steps: int = 1000, progress=print):
     G, D = get_family(config.model).build(config, dataset)
     G.load_state_dict(state["G_ema"] if state.get("G_ema") is not None else state["G"])
     D.load_state_dict(state["D"])
+    if method == "neighbours":
+        return NeighbourDetector.fit(D, dataset.data), config, dataset
+    if method != "f-anogan":
+        raise ValueError(f"unknown anomaly method {method!r}: one of {', '.join(METHODS)}")
     key = json.dumps({"config": state["config"], "step": int(state["step"]), "encoder_steps": encoder_steps})
     path = os.path.join(os.path.dirname(os.path.abspath(checkpoint)), ENCODER_FILE)
     E = Encoder(dataset.shape, G.nz)
@@ -87,17 +100,24 @@ def main_anomaly(argv: list[str] | None = None) -> int:
 
     parser = _Parser(prog="minigan anomaly",
                      description="Score images by how anomalous a GAN trained on normal data finds them "
-                                 "(the f-AnoGAN residual plus D's loss for calling x real, each standardised "
-                                 "on normal data; higher = more anomalous).")
+                                 "(higher = more anomalous): by default the mean cosine distance in D's "
+                                 "feature space to the five nearest normal training images; with --method "
+                                 "f-anogan the f-AnoGAN residual plus D's loss for calling x real.")
     parser.add_argument("--checkpoint", required=True, help="checkpoint.npz of a dcgan or mlp run "
                                                             "(typically trained with --exclude-class K)")
     parser.add_argument("--input", required=True, help="an (N, C, H, W) .npy array in [-1, 1], the data's shape")
     parser.add_argument("--out", required=True, help="where to write the (N,) float64 scores (.npy)")
-    parser.add_argument("--encoder-steps", type=_steps, default=1000,
-                        help="training steps of the encoder when it is not yet kept beside the checkpoint "
-                             "(default 1000)")
+    parser.add_argument("--method", choices=METHODS, default="neighbours",
+                        help="neighbours (default): nearest normal images in D's feature space; f-anogan: "
+                             "an encoder's residual plus D's loss")
+    parser.add_argument("--encoder-steps", type=_steps, default=None,
+                        help=f"with --method f-anogan: training steps of the encoder when it is not yet kept "
+                             f"beside the checkpoint (default {ENCODER_STEPS})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        if args.encoder_steps is not None and args.method != "f-anogan":
+            raise ValueError("--encoder-steps sets the training of f-AnoGAN's encoder: use it with "
+                             "--method f-anogan (the neighbours score trains nothing)")
         if not args.out.endswith(".npy"):
             raise ValueError(f"--out {args.out}: the scores are written as a .npy array")
         if os.path.isdir(args.out):
@@ -116,7 +136,8 @@ def main_anomaly(argv: list[str] | None = None) -> int:
         data = TrainConfig.from_json(state["config"]).data
         shape = load_dataset(data).shape
         x = check_inputs(x, shape, f"--input {args.input} (the checkpoint's data {data})")
-        detector, config, _ = load_detector(args.checkpoint, args.encoder_steps)
+        detector, config, _ = load_detector(args.checkpoint, args.encoder_steps or ENCODER_STEPS,
+                                            method=args.method)
         scores = detector.score(x)
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "wb") as f:
@@ -125,6 +146,6 @@ def main_anomaly(argv: list[str] | None = None) -> int:
         print(f"minigan anomaly: error: {err}", file=sys.stderr)
         return 2
     excluded = "" if config.exclude_class is None else f" (class {config.exclude_class} left out of training)"
-    print(f"scored {len(x)} images with {args.checkpoint}{excluded}: median {np.median(scores):.4g}, "
+    print(f"scored {len(x)} images ({args.method}) with {args.checkpoint}{excluded}: median {np.median(scores):.4g}, "
           f"range [{scores.min():.4g}, {scores.max():.4g}]; wrote {args.out}")
     return 0

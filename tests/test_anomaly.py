@@ -1,4 +1,5 @@
-"""Anomaly detection: --exclude-class, the f-AnoGAN encoder and score, `minigan anomaly`, and AUROC."""
+"""Anomaly detection: --exclude-class, the f-AnoGAN encoder and score, the nearest-neighbour score in D's
+feature space, `minigan anomaly`, and AUROC."""
 
 import json
 
@@ -11,11 +12,13 @@ from minigan.data import Dataset, load_dataset
 from minigan.gan import Trainer, default_config
 from minigan.gan.anomaly import (
     Encoder,
+    NeighbourDetector,
     anomaly_scores,
     discriminator_features,
     fit_detector,
     score_terms,
     train_encoder,
+    unit_features,
     without_class,
 )
 from minigan.metrics import auroc
@@ -180,6 +183,41 @@ def test_the_calibrated_score_standardises_both_terms_on_normal_data():
     assert auroc(np.r_[np.zeros(50), np.ones(50)], detector.score(np.concatenate([blank[:50], strokes]))) > 0.95
 
 
+def test_the_neighbour_score_is_the_mean_cosine_distance_to_the_k_nearest_normal_images():
+    mg.manual_seed(0)
+    trainer = Trainer.from_config(default_config(data="digits", steps=1, width=8, eval_samples=0), progress=False)
+    normal, queries = trainer.dataset.data[:40], trainer.dataset.data[40:47]
+    detector = NeighbourDetector.fit(trainer.D, normal, k=3)
+    with mg.no_grad():
+        trainer.D.eval()
+        f_normal = discriminator_features(trainer.D, mg.tensor(normal)).numpy().astype(np.float64)
+        f_query = discriminator_features(trainer.D, mg.tensor(queries)).numpy().astype(np.float64)
+        trainer.D.train()
+    expected = []
+    for q in f_query:  # the definition, one query at a time
+        cosines = [q @ n / (np.linalg.norm(q) * np.linalg.norm(n)) for n in f_normal]
+        expected.append(np.mean(sorted(1 - c for c in cosines)[:3]))
+    scores = detector.score(queries, batch=2)  # several chunks
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+    assert scores.dtype == np.float64 and trainer.D.training  # D's mode is restored
+    np.testing.assert_allclose(np.linalg.norm(unit_features(trainer.D, queries), axis=1), 1.0, rtol=1e-12)
+    assert np.all(detector.score(normal[:5]) >= 0) and detector.score(normal[:0]).shape == (0,)
+    for k, message in ((0, "positive int"), (True, "positive int"), (41, "at least k = 41")):
+        with pytest.raises(ValueError, match=message):
+            NeighbourDetector.fit(trainer.D, normal, k=k)
+
+
+def test_the_neighbour_score_ranks_what_D_never_saw_higher():
+    trainer, blank = _blank_vs_noise_run()
+    detector = NeighbourDetector.fit(trainer.D, blank)
+    strokes = blank[:50].copy()
+    strokes[:, :, 2:6, 3:5] = 1.0
+    rng = np.random.default_rng(3)
+    fresh_blank = (-1 + 0.05 * rng.random((50, 1, 8, 8))).astype(np.float32)
+    scores = detector.score(np.concatenate([fresh_blank, strokes]))
+    assert auroc(np.r_[np.zeros(50), np.ones(50)], scores) > 0.95
+
+
 # ----------------------------------------------------------------------------- minigan anomaly
 
 
@@ -195,7 +233,7 @@ def test_cli_anomaly_writes_one_score_per_image_and_reuses_the_encoder(digits_ru
     x = load_dataset("digits").data[:9]
     np.save(tmp_path / "x.npy", x)
     args = ["anomaly", "--checkpoint", str(digits_run / "checkpoint.npz"), "--input", str(tmp_path / "x.npy"),
-            "--encoder-steps", "3"]
+            "--method", "f-anogan", "--encoder-steps", "3"]
     assert cli.main([*args, "--out", str(tmp_path / "s.npy")]) == 0
     assert "training the encoder" in capsys.readouterr().out
     scores = np.load(tmp_path / "s.npy")
@@ -204,6 +242,23 @@ def test_cli_anomaly_writes_one_score_per_image_and_reuses_the_encoder(digits_ru
     assert cli.main([*args, "--out", str(tmp_path / "t.npy")]) == 0
     assert "training the encoder" not in capsys.readouterr().out
     np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), scores)
+
+
+def test_cli_anomaly_default_is_the_neighbour_score_of_the_runs_training_images(digits_run, tmp_path, capsys):
+    x = load_dataset("digits").data[100:111]
+    np.save(tmp_path / "x.npy", x)
+    args = ["anomaly", "--checkpoint", str(digits_run / "checkpoint.npz"), "--input", str(tmp_path / "x.npy")]
+    assert cli.main([*args, "--out", str(tmp_path / "s.npy")]) == 0
+    assert "(neighbours)" in capsys.readouterr().out
+    from minigan.anomaly_cli import load_detector
+
+    detector, config, dataset = load_detector(str(digits_run / "checkpoint.npz"), method="neighbours")
+    assert config.exclude_class == 0 and not np.any(dataset.labels == 0)
+    assert isinstance(detector, NeighbourDetector) and len(detector.normal) == len(dataset)
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), detector.score(x))
+    assert cli.main([*args, "--encoder-steps", "3", "--out", str(tmp_path / "t.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "--method f-anogan" in err and err.count("\n") == 1 and not (tmp_path / "t.npy").exists()
 
 
 def test_cli_anomaly_errors_exit_2_with_one_line(digits_run, tmp_path, capsys):

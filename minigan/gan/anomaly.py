@@ -24,6 +24,17 @@ normal data alone (no anomalies are needed to choose it). Why both terms: the re
 can nearly reproduce — a held-out 1 is a thin stroke, close in pixels to a thin 7 — while D, which never saw
 a real 1, scores it as unlike its real data; D alone in turn swings with the state of the game.
 
+A second score asks the discriminator alone: D has learned features f of normal images only, so an
+anomaly should lie far from every normal training image x_j in that feature space. With the features
+normalised to unit length, φ(x) = f(x) / ‖f(x)‖, and the cosine distance d(x, x′) = 1 − φ(x)·φ(x′),
+
+    N(x) = (1/k) Σ_{j ∈ k nearest} d(x, x_j),      k = 5 (``NEIGHBOURS``),
+
+the mean distance to the k nearest normal training images (:class:`NeighbourDetector`, the default of
+``minigan anomaly``). The cosine is blind to the length of f(x), and so to the amount of ink, which is
+what the squared residual mostly measures (see lesson 23). No network is trained for it: the features of
+the normal images are computed once, in one pass.
+
 Why an encoder and not AnoGAN's latent search: on two CPU cores the search (500 Adam steps of G and D per
 image in the paper) costs minutes per hundred images for each model, while the encoder trains in a few
 hundred steps and then scores a thousand images in one pass. ``minigan anomaly`` keeps the encoder and the
@@ -44,10 +55,11 @@ from ..backend import manual_seed
 from ..data import Dataset
 from ..metrics.classify import SmallCNN
 
-__all__ = ["KAPPA", "Detector", "Encoder", "anomaly_scores", "calibrate", "discriminator_features", "fit_detector",
-           "score_terms", "train_encoder", "without_class"]
+__all__ = ["KAPPA", "NEIGHBOURS", "Detector", "Encoder", "NeighbourDetector", "anomaly_scores", "calibrate",
+           "discriminator_features", "fit_detector", "score_terms", "train_encoder", "unit_features", "without_class"]
 
 KAPPA = 1.0  # weight κ of the feature residual (Schlegl et al. 2019)
+NEIGHBOURS = 5  # k of the nearest-neighbour score N(x)
 
 
 def without_class(dataset: Dataset, k: int) -> Dataset:
@@ -203,3 +215,48 @@ def anomaly_scores(G, D, E, images, stats=None, kappa: float = KAPPA) -> np.ndar
     if stats is not None:
         return Detector(G, D, E, tuple(stats), kappa).score(images)
     return score_terms(G, D, E, images, kappa)[0]
+
+
+def unit_features(D, images, batch: int = 500) -> np.ndarray:
+    """φ(x) = f(x) / ‖f(x)‖ for each of ``images``: D's last hidden layer (eval mode), unit length, float64 (N, n_f)."""
+    images = np.asarray(backend.to_numpy(images), dtype=np.float32)
+    xp = backend.xp_for(next(D.parameters()).device)
+    was_training = D.training
+    D.eval()
+    try:
+        with no_grad():
+            parts = [backend.to_numpy(discriminator_features(D, Tensor(xp.asarray(images[s:s + batch]))).data)
+                     for s in range(0, len(images), batch)]
+    finally:
+        D.train(was_training)
+    f = np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, 1))
+    return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+
+
+@dataclasses.dataclass
+class NeighbourDetector:
+    """N(x): the mean cosine distance, in D's feature space, to the ``k`` nearest normal training images.
+
+    ``normal`` holds φ of the normal images (:func:`unit_features`); see the module docstring."""
+
+    D: nn.Module
+    normal: np.ndarray
+    k: int = NEIGHBOURS
+
+    @classmethod
+    def fit(cls, D, images, k: int = NEIGHBOURS) -> "NeighbourDetector":
+        """The detector of D with the normal ``images`` (N, C, H, W) as its reference set (N ≥ k)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"NeighbourDetector: k must be a positive int, got {k!r}")
+        if len(images) < k:
+            raise ValueError(f"NeighbourDetector: needs at least k = {k} normal images, got {len(images)}")
+        return cls(D, unit_features(D, images), k)
+
+    def score(self, images, batch: int = 500) -> np.ndarray:
+        """N(x) per image, float64 (N,), in [0, 2]; higher = more anomalous."""
+        phi = unit_features(self.D, images)
+        out = []
+        for s in range(0, len(phi), batch):
+            distance = 1.0 - phi[s:s + batch] @ self.normal.T  # (b, n_normal) cosine distances
+            out.append(np.partition(distance, self.k - 1, axis=1)[:, :self.k].mean(axis=1))
+        return np.concatenate(out) if out else np.zeros(0)
