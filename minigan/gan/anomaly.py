@@ -56,7 +56,8 @@ from ..data import Dataset
 from ..metrics.classify import SmallCNN
 
 __all__ = ["KAPPA", "NEIGHBOURS", "Detector", "Encoder", "NeighbourDetector", "anomaly_scores", "calibrate",
-           "discriminator_features", "fit_detector", "score_terms", "train_encoder", "unit_features", "without_class"]
+           "discriminator_features", "fit_detector", "mean_nearest_distance", "score_terms", "train_encoder",
+           "unit_features", "unit_rows", "without_class"]
 
 KAPPA = 1.0  # weight κ of the feature residual (Schlegl et al. 2019)
 NEIGHBOURS = 5  # k of the nearest-neighbour score N(x)
@@ -229,8 +230,25 @@ def unit_features(D, images, batch: int = 500) -> np.ndarray:
                      for s in range(0, len(images), batch)]
     finally:
         D.train(was_training)
-    f = np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, 1))
+    return unit_rows(np.concatenate(parts) if parts else np.zeros((0, 1)))
+
+
+def unit_rows(f) -> np.ndarray:
+    """Each row of ``f`` (N, ...) flattened and scaled to unit length, float64 (N, d); zero rows stay zero."""
+    f = np.asarray(f, dtype=np.float64)
+    f = f.reshape(len(f), int(np.prod(f.shape[1:])))
     return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+
+
+def mean_nearest_distance(queries: np.ndarray, reference: np.ndarray, k: int = NEIGHBOURS,
+                          batch: int = 500) -> np.ndarray:
+    """For unit rows ``queries`` (N, d) and ``reference`` (M, d), M ≥ k: the mean cosine distance
+    1 − q·r of each query to its k nearest reference rows, float64 (N,)."""
+    out = []
+    for s in range(0, len(queries), batch):
+        distance = 1.0 - queries[s:s + batch] @ reference.T  # (b, M) cosine distances
+        out.append(np.partition(distance, k - 1, axis=1)[:, :k].mean(axis=1))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 @dataclasses.dataclass
@@ -254,9 +272,4 @@ class NeighbourDetector:
 
     def score(self, images, batch: int = 500) -> np.ndarray:
         """N(x) per image, float64 (N,), in [0, 2]; higher = more anomalous."""
-        phi = unit_features(self.D, images)
-        out = []
-        for s in range(0, len(phi), batch):
-            distance = 1.0 - phi[s:s + batch] @ self.normal.T  # (b, n_normal) cosine distances
-            out.append(np.partition(distance, self.k - 1, axis=1)[:, :self.k].mean(axis=1))
-        return np.concatenate(out) if out else np.zeros(0)
+        return mean_nearest_distance(unit_features(self.D, images), self.normal, self.k, batch)
