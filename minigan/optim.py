@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from . import backend, compiled, kernels
-from .autograd import Tensor, no_grad
+from .autograd import Function, Tensor, no_grad
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "functional_step"]
+__all__ = ["SGD", "Adam", "AdamStep", "Optimizer", "RMSprop", "functional_step"]
 
 
 class Optimizer:
@@ -311,6 +311,8 @@ def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tens
     the optimizer's own, read as constants). Unrolled GANs (Metz et al. 2017) chain K of these steps.
     The hyperparameters are those of the optimizer's parameter groups. The rules are the ones in the
     docstrings of :class:`SGD` (without nesterov) and :class:`Adam`; RMSprop is not supported.
+    On the textbook tier Adam's rule is the chain of Tensor ops below; on the fast tiers it is one op,
+    :class:`AdamStep`, with the same values and its backward written out.
     """
     if not isinstance(optimizer, (SGD, Adam)):
         raise TypeError(f"functional_step supports SGD and Adam, got {type(optimizer).__name__}")
@@ -335,6 +337,14 @@ def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tens
                 buf = g if buf is None else group["momentum"] * buf + (1 - group["dampening"]) * g
                 g = state["momentum_buffer"] = buf
             new_params.append(p - group["lr"] * g)
+        elif not kernels.textbook():
+            t = state.get("step", 0) + 1
+            m, v = state.get("exp_avg"), state.get("exp_avg_sq")
+            if m is None:
+                m = v = Tensor(backend.array_module(g.data).zeros(g.shape, dtype=g.dtype))
+            p, m, v = AdamStep.apply(p, g, m, v, lr=group["lr"], betas=group["betas"], eps=group["eps"], t=t)
+            new_params.append(p)
+            state = dict(step=t, exp_avg=m, exp_avg_sq=v)
         else:
             beta1, beta2 = group["betas"]
             t = state.get("step", 0) + 1
@@ -346,3 +356,42 @@ def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tens
             state = dict(step=t, exp_avg=m, exp_avg_sq=v)
         new_states.append(state)
     return new_params, new_states
+
+
+class AdamStep(Function):
+    """One Adam step as one differentiable op: (p, g, m, v) → (p′, m′, v′), for :func:`functional_step`.
+
+        m′ = β₁·m + (1 − β₁)·g,   v′ = β₂·v + (1 − β₂)·g²
+        s = √(v′ + 10⁻³⁰),   d = c·s + eps,   p′ = p − a·m′ / d,   with a = lr / (1 − β₁ᵗ), c = 1 / √(1 − β₂ᵗ)
+
+    (√(v′ + 10⁻³⁰) as in the textbook chain: the same value, a finite derivative where v′ = 0.) Backward,
+    for the output gradients (P, M, V): m′ reaches the loss directly and through p′, v′ directly and
+    through d (∂d/∂v′ = c / 2s), so
+
+        M̃ = M − a·P / d,   Ṽ = V + a·c·P·m′ / (2·s·d²)
+        ∂p = P,   ∂m = β₁·M̃,   ∂v = β₂·Ṽ,   ∂g = (1 − β₁)·M̃ + 2(1 − β₂)·g·Ṽ
+
+    written with Tensor ops, so that it can be differentiated again.
+    """
+
+    def __init__(self, lr: float, betas: tuple[float, float], eps: float, t: int):
+        self.lr, (self.beta1, self.beta2), self.eps, self.t = lr, betas, eps, t
+
+    def forward(self, p, g, m, v):
+        b1, b2 = self.beta1, self.beta2
+        m_new = b1 * m + (1 - b1) * g
+        v_new = b2 * v + (1 - b2) * g * g
+        d = backend.array_module(v).sqrt(v_new + 1e-30) / math.sqrt(1 - b2**self.t) + self.eps
+        return p - self.lr / (1 - b1**self.t) * m_new / d, m_new, v_new
+
+    def backward(self, P, M, V):
+        b1, b2 = self.beta1, self.beta2
+        a, c = self.lr / (1 - b1**self.t), 1 / math.sqrt(1 - b2**self.t)
+        _, g, m, v = self.inputs
+        m_new, v_new = self.output(1), self.output(2)
+        s = (v_new + 1e-30) ** 0.5
+        d = s * c + self.eps
+        M_total = M - a * P / d
+        V_total = V + (a * c / 2) * P * m_new / (s * d * d)
+        dg = (1 - b1) * M_total + 2 * (1 - b2) * g * V_total
+        return P, dg, b1 * M_total if m.requires_grad else None, b2 * V_total if v.requires_grad else None

@@ -192,3 +192,35 @@ def test_adam_fast_update_equals_the_algorithm(dtype, seed, weight_decay):
     for a, b in zip(results["fast"], results["textbook"]):
         assert a.dtype == np.dtype(dtype)
         np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+def _adam_chain(p, g, m, v, t=3):
+    """Two functional Adam steps from state (m, v, step t − 1), the second on a gradient that depends on
+    the first step's output: p″ summed with m″ and v″, so that every output of the op reaches the result."""
+    opt = optim.Adam([mg.tensor(np.zeros(p.shape), requires_grad=True)], lr=0.05, betas=(0.5, 0.9), weight_decay=0.01)
+    state = [dict(step=t - 1, exp_avg=m, exp_avg_sq=v)]
+    (p1,), state = optim.functional_step(opt, [p], [g], state)
+    (p2,), state = optim.functional_step(opt, [p1], [g * p1], state)
+    return p2 + 0.5 * state[0]["exp_avg"] + 0.25 * state[0]["exp_avg_sq"]
+
+
+@given(dtype=DTYPES, seed=st.integers(0, 2**16))
+def test_functional_adam_op_equals_the_textbook_chain(dtype, seed):
+    """The fast tier's AdamStep gives the textbook chain's values and gradients for p, g, m and v."""
+    rng = np.random.default_rng(seed)
+    p, g, m = (rng.standard_normal((3, 4)) for _ in range(3))
+    v = rng.uniform(0.01, 2.0, (3, 4))
+    assert_tiers_agree(_adam_chain, p, g, m, v, dtype=dtype)
+
+
+def test_functional_adam_op_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(0)
+    p, g, m = (mg.tensor(rng.standard_normal((2, 3)), dtype="float64", requires_grad=True) for _ in range(3))
+    v = mg.tensor(rng.uniform(0.05, 1.0, (2, 3)), dtype="float64", requires_grad=True)
+
+    def op(p, g, m, v):
+        new_p, new_m, new_v = optim.AdamStep.apply(p, g, m, v, lr=0.1, betas=(0.5, 0.9), eps=1e-8, t=2)
+        return new_p + 0.3 * new_m * new_m + new_v.exp()
+
+    assert mg.gradcheck(op, (p, g, m, v))
+    assert mg.gradgradcheck(op, (p, g, m, v))
