@@ -137,6 +137,8 @@ def test_unsupported_settings_are_refused_by_name(overrides, match):
 def test_unrolled_toy_runs_default_to_the_papers_minimax_loss():
     assert default_config(data="ring8", unrolled_steps=5).loss == "minimax"
     assert default_config(data="ring8", unrolled_steps=5).steps == 6000
+    assert default_config(data="ring8", unrolled_steps=5).batch_size == 512
+    assert default_config(data="ring8", unrolled_steps=5, batch_size=64).batch_size == 64  # asked for: kept
     assert default_config(data="ring8", unrolled_steps=5, loss="hinge").loss == "hinge"  # asked for: kept
     assert default_config(data="ring8").loss == "nonsaturating"  # the plain game keeps its default
 
