@@ -301,6 +301,11 @@ class RMSprop(Optimizer):
             p.data -= group["lr"] * (grad / avg)
 
 
+# √(v + 10⁻³⁰) in the differentiable Adam steps: the same value as √v (eps is 1e-8), and a finite
+# derivative where g (so v) is exactly 0
+SQRT_FLOOR = 1e-30
+
+
 def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tensor],
                     states: list[dict[str, Any]] | None = None) -> tuple[list[Tensor], list[dict[str, Any]]]:
     """One step of ``optimizer``'s rule written with Tensor ops, so that it can be differentiated.
@@ -337,22 +342,21 @@ def functional_step(optimizer: Optimizer, params: list[Tensor], grads: list[Tens
                 buf = g if buf is None else group["momentum"] * buf + (1 - group["dampening"]) * g
                 g = state["momentum_buffer"] = buf
             new_params.append(p - group["lr"] * g)
-        elif not kernels.textbook():
-            t = state.get("step", 0) + 1
-            m, v = state.get("exp_avg"), state.get("exp_avg_sq")
-            if m is None:
-                m = v = Tensor(backend.array_module(g.data).zeros(g.shape, dtype=g.dtype))
-            p, m, v = AdamStep.apply(p, g, m, v, lr=group["lr"], betas=group["betas"], eps=group["eps"], t=t)
-            new_params.append(p)
-            state = dict(step=t, exp_avg=m, exp_avg_sq=v)
         else:
-            beta1, beta2 = group["betas"]
             t = state.get("step", 0) + 1
-            m = (1 - beta1) * g if "exp_avg" not in state else beta1 * state["exp_avg"] + (1 - beta1) * g
-            v = (1 - beta2) * g * g if "exp_avg_sq" not in state else beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-            # √(v + 1e-30): the same value (eps is 1e-8), and a finite derivative where g (so v) is exactly 0
-            denom = (v + 1e-30) ** 0.5 / math.sqrt(1 - beta2**t) + group["eps"]
-            new_params.append(p - group["lr"] / (1 - beta1**t) * m / denom)
+            if kernels.textbook():
+                beta1, beta2 = group["betas"]
+                m = (1 - beta1) * g if "exp_avg" not in state else beta1 * state["exp_avg"] + (1 - beta1) * g
+                v = ((1 - beta2) * g * g if "exp_avg_sq" not in state
+                     else beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g)
+                denom = (v + SQRT_FLOOR) ** 0.5 / math.sqrt(1 - beta2**t) + group["eps"]
+                p = p - group["lr"] / (1 - beta1**t) * m / denom
+            else:
+                m, v = state.get("exp_avg"), state.get("exp_avg_sq")
+                if m is None:
+                    m = v = Tensor(backend.array_module(g.data).zeros(g.shape, dtype=g.dtype))
+                p, m, v = AdamStep.apply(p, g, m, v, lr=group["lr"], betas=group["betas"], eps=group["eps"], t=t)
+            new_params.append(p)
             state = dict(step=t, exp_avg=m, exp_avg_sq=v)
         new_states.append(state)
     return new_params, new_states
@@ -362,9 +366,9 @@ class AdamStep(Function):
     """One Adam step as one differentiable op: (p, g, m, v) → (p′, m′, v′), for :func:`functional_step`.
 
         m′ = β₁·m + (1 − β₁)·g,   v′ = β₂·v + (1 − β₂)·g²
-        s = √(v′ + 10⁻³⁰),   d = c·s + eps,   p′ = p − a·m′ / d,   with a = lr / (1 − β₁ᵗ), c = 1 / √(1 − β₂ᵗ)
+        s = √(v′ + SQRT_FLOOR),   d = c·s + eps,   p′ = p − a·m′ / d,   with a = lr / (1 − β₁ᵗ), c = 1 / √(1 − β₂ᵗ)
 
-    (√(v′ + 10⁻³⁰) as in the textbook chain: the same value, a finite derivative where v′ = 0.) Backward,
+    (SQRT_FLOOR as in the textbook chain: the same value, a finite derivative where v′ = 0.) Backward,
     for the output gradients (P, M, V): m′ reaches the loss directly and through p′, v′ directly and
     through d (∂d/∂v′ = c / 2s), so
 
@@ -381,7 +385,7 @@ class AdamStep(Function):
         b1, b2 = self.beta1, self.beta2
         m_new = b1 * m + (1 - b1) * g
         v_new = b2 * v + (1 - b2) * g * g
-        d = backend.array_module(v).sqrt(v_new + 1e-30) / math.sqrt(1 - b2**self.t) + self.eps
+        d = backend.array_module(v).sqrt(v_new + SQRT_FLOOR) / math.sqrt(1 - b2**self.t) + self.eps
         return p - self.lr / (1 - b1**self.t) * m_new / d, m_new, v_new
 
     def backward(self, P, M, V):
@@ -389,7 +393,7 @@ class AdamStep(Function):
         a, c = self.lr / (1 - b1**self.t), 1 / math.sqrt(1 - b2**self.t)
         _, g, m, v = self.inputs
         m_new, v_new = self.output(1), self.output(2)
-        s = (v_new + 1e-30) ** 0.5
+        s = (v_new + SQRT_FLOOR) ** 0.5
         d = s * c + self.eps
         M_total = M - a * P / d
         V_total = V + (a * c / 2) * P * m_new / (s * d * d)
