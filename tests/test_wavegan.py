@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 from conftest import assert_same_state, t64, to_np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigan as mg
 from minigan import cli
@@ -14,6 +16,7 @@ from minigan.data import WAVE_KINDS, load_dataset, make_waves
 from minigan.data.waves import WAVE_FREQUENCIES, WAVE_LENGTH
 from minigan.gan import Trainer, default_config
 from minigan.gan.models.wavegan import (
+    MirroredShiftAdjoint,
     PhaseShuffle,
     WaveGANDiscriminator,
     WaveGANGenerator,
@@ -163,6 +166,47 @@ def test_phase_shuffle_gradients():
     np.testing.assert_array_equal(g[2, 0], [0, 0, 1, 1, 2, 2, 1])
 
 
+def _shifted_by_padding(x, shifts):
+    """The reference: reflect-pad each clip by n, cut out its window (the layer's definition, one clip at a time)."""
+    n = max(abs(int(s)) for s in shifts) if len(shifts) else 0
+    padded = np.pad(x, ((0, 0), (0, 0), (n, n)), mode="reflect")
+    return np.stack([padded[i, :, n - s:n - s + x.shape[2]] for i, s in enumerate(shifts)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), shift_max=st.integers(1, 3), extra=st.integers(1, 6),
+       seed=st.integers(0, 2 ** 16))
+def test_mirrored_shift_is_the_padded_window_and_its_adjoint(n, c, shift_max, extra, seed):
+    rng = np.random.default_rng(seed)
+    length = shift_max + extra  # the layer needs L > shift_max
+    x, g = rng.standard_normal((n, c, length)), rng.standard_normal((n, c, length))
+    shifts = rng.integers(-shift_max, shift_max + 1, n)
+    y = to_np(PhaseShuffle(shift_max)(t64(x, False), shifts=shifts).data)
+    np.testing.assert_array_equal(y, _shifted_by_padding(x, shifts))
+    # the backward is the adjoint of the forward: <A x, g> = <x, Aᵀ g>
+    xt = t64(x)
+    (PhaseShuffle(shift_max)(xt, shifts=shifts) * t64(g, False)).sum().backward()
+    np.testing.assert_allclose(np.sum(y * g), np.sum(x * to_np(xt.grad.data)), rtol=1e-12)
+    s = mg.backend.xp_for(xt.device).asarray(shifts)
+    assert mg.gradcheck(lambda t: MirroredShiftAdjoint.apply(t, shifts=s), (t64(g),))
+    assert mg.gradgradcheck(lambda t: MirroredShiftAdjoint.apply(t, shifts=s), (t64(g),))
+
+
+def test_phase_shuffle_matches_torch_reflect_padding():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((4, 3, 9))
+    shifts = [2, -2, 0, 1]
+    xt = t64(x)
+    y = PhaseShuffle(2)(xt, shifts=shifts)
+    (y * y).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    padded = torch.nn.functional.pad(tx, (2, 2), mode="reflect")
+    ty = torch.stack([padded[i, :, 2 - s:2 - s + 9] for i, s in enumerate(shifts)])
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(to_np(y.data), ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_np(xt.grad.data), tx.grad.numpy(), rtol=1e-12)
+
+
 # ----------------------------------------------------------------------------- the networks
 
 
@@ -258,10 +302,13 @@ def _lesson_25(tmp_path):
 
 
 def test_lesson_25_fails_when_phase_shuffle_repeats_the_edges(tmp_path, monkeypatch):
-    import minigan.nn.functional as F
+    from minigan.gan.models import wavegan
 
-    pad = F.pad
-    monkeypatch.setattr(F, "pad", lambda x, p, mode="constant", value=None: pad(x, p, mode="replicate"))
+    def repeated_edges(shifts, length):  # r(u) = clip(u, 0, L − 1) instead of the mirror image
+        xp = mg.backend.array_module(shifts)
+        return xp.clip(xp.arange(length)[None, :] - shifts[:, None], 0, length - 1)
+
+    monkeypatch.setattr(wavegan, "mirrored_source", repeated_edges)
     with pytest.raises(AssertionError, match="mirrored"):
         _lesson_25(tmp_path)
 

@@ -262,7 +262,7 @@ class NeighbourDetector:
     k: int = NEIGHBOURS
 
     @classmethod
-    def fit(cls, D, images, k: int = NEIGHBOURS) -> "NeighbourDetector":
+    def fit(cls, D, images, k: int = NEIGHBOURS) -> NeighbourDetector:
         """The detector of D with the normal ``images`` (N, C, H, W) as its reference set (N ≥ k)."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"NeighbourDetector: k must be a positive int, got {k!r}")

@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 
 from ... import backend, nn
-from ...autograd import Tensor
-from ...nn import functional as F
+from ...autograd import Function, Tensor
 from ..sampling import generate_samples
 
-__all__ = ["KERNEL", "STRIDE", "PhaseShuffle", "WaveGANDiscriminator", "WaveGANGenerator", "build_wavegan",
-           "wavegan_layers", "wavegan_metrics"]
+__all__ = ["KERNEL", "STRIDE", "MirroredShift", "MirroredShiftAdjoint", "PhaseShuffle", "WaveGANDiscriminator",
+           "WaveGANGenerator", "build_wavegan", "mirrored_source", "wavegan_layers", "wavegan_metrics"]
 
 KERNEL, STRIDE, START = 25, 4, 16  # the paper's kernel and stride; the length of G's first feature map
 PADDING, OUTPUT_PADDING = 11, 1     # so that each layer scales the length by exactly 4
@@ -46,6 +45,69 @@ def wavegan_layers(length: int) -> int:
     return n
 
 
+def mirrored_source(shifts, length: int):
+    """The index each output sample reads, r(t − s_i), for t = 0 … L − 1: (N, L) integers.
+
+    r mirrors about the end samples without repeating them (PyTorch's ``pad(mode="reflect")``):
+    r(u) = −u for u < 0, 2(L − 1) − u for u > L − 1, else u (for |s_i| < L, one mirror is enough).
+    """
+    xp = backend.array_module(shifts)
+    u = xp.arange(length)[None, :] - shifts[:, None]
+    return xp.where(u < 0, -u, xp.where(u > length - 1, 2 * (length - 1) - u, u))
+
+
+def _gather(x, index):
+    """out[i, c, t] = x[i, c, index[i, t]]."""
+    xp = backend.array_module(x)
+    return xp.take_along_axis(x, xp.broadcast_to(index[:, None, :], x.shape[:2] + index.shape[1:]), axis=2)
+
+
+class MirroredShift(Function):
+    """y[i, c, t] = x[i, c, r(t − s_i)] (see :func:`mirrored_source`);  dx = :class:`MirroredShiftAdjoint` (g).
+
+    A gather, so the gradient is the scatter that adds each g[i, c, t] back to the sample it was read from.
+    """
+
+    def __init__(self, shifts):
+        self.shifts = shifts
+
+    def forward(self, x):
+        return _gather(x, mirrored_source(self.shifts, x.shape[2]))
+
+    def backward(self, g):
+        return MirroredShiftAdjoint.apply(g, shifts=self.shifts)
+
+
+class MirroredShiftAdjoint(Function):
+    """The scatter dx[i, c, j] = Σ_{t : r(t − s_i) = j} g[i, c, t], as two gathers;  dg = MirroredShift (gg).
+
+    Sample j is read once unshifted, by t = j + s_i (when 0 ≤ j + s_i < L), and at most once more as a
+    mirror image: by t = s_i − j when 1 ≤ j ≤ s_i (the left end, s_i > 0), or by t = 2(L − 1) − j + s_i when
+    L − 1 + s_i ≤ j ≤ L − 2 (the right end, s_i < 0). With g extended by one zero sample at index L,
+
+        dx[i, c, j] = g[i, c, a(i, j)] + g[i, c, b(i, j)],
+
+    a and b those t, or L where there is none.
+    """
+
+    def __init__(self, shifts):
+        self.shifts = shifts
+
+    def forward(self, g):
+        xp = backend.array_module(g)
+        n, channels, length = g.shape
+        s, j = self.shifts[:, None], xp.arange(length)[None, :]
+        none = length  # the zero sample appended below
+        a = xp.where((j + s >= 0) & (j + s < length), j + s, none)
+        b = xp.where((j >= 1) & (j <= s), s - j,
+                     xp.where((j >= length - 1 + s) & (j <= length - 2), 2 * (length - 1) - j + s, none))
+        g_ext = xp.concatenate([g, xp.zeros((n, channels, 1), dtype=g.dtype)], axis=2)
+        return _gather(g_ext, a) + _gather(g_ext, b)
+
+    def backward(self, gg):
+        return MirroredShift.apply(gg, shifts=self.shifts)
+
+
 class PhaseShuffle(nn.Module):
     """Shift each example's activations by a random whole number of samples, filling in by reflection.
 
@@ -54,11 +116,8 @@ class PhaseShuffle(nn.Module):
         y[i, c, t] = x̃[i, c, t − s_i],   t = 0 … L − 1,
 
     where x̃ is x reflected about its end samples (PyTorch's ``pad(mode="reflect")``: x̃[−j] = x[j],
-    x̃[L − 1 + j] = x[L − 1 − j]). In the code: p = reflect-pad x by n on both sides, so p[j] = x̃[j − n], and
-    y[i] = p[i, :, n − s_i : n − s_i + L]; the 2n + 1 possible windows are cut out and each example keeps
-    its own with a 0/1 mask, y = Σ_k [n − s_i = k] · p[:, :, k : k + L] (the masks are constants, so the
-    gradient reaches x through the windows and the padding: ∂y/∂x moves each gradient back by s_i, and
-    the reflected samples add theirs to the sample they mirror).
+    x̃[L − 1 + j] = x[L − 1 − j]). The op is one gather, :class:`MirroredShift`; its gradient moves each
+    g back by s_i, and the mirrored samples add theirs to the sample they mirror.
 
     The shifts come from minigan's seeded generator (so a run resumes bit for bit). Like dropout, the layer
     is the identity in eval mode. One shift per example, as the PyTorch ports of WaveGAN do; the paper's
@@ -95,13 +154,7 @@ class PhaseShuffle(nn.Module):
                 raise ValueError(f"PhaseShuffle({n}): shifts must be {x.shape[0]} ints in [−{n}, {n}], "
                                  f"got {given.tolist()}")
             s = xp.asarray(given.astype(np.int64))
-        p = F.pad(x, (n, n), mode="reflect")
-        start = (n - s).reshape(-1, 1, 1)
-        y = None
-        for k in range(2 * n + 1):
-            window = p[:, :, k:k + length] * Tensor((start == k).astype(x.data.dtype))
-            y = window if y is None else y + window
-        return y
+        return MirroredShift.apply(x, shifts=s)
 
     def extra_repr(self) -> str:
         return f"shift_max={self.shift_max}"
