@@ -16,8 +16,10 @@ The policy, chosen once per run from the models and the machine:
 "cores" are the CPUs this process may run on (``os.sched_getaffinity``); "other runnable tasks" are
 read from ``/proc/loadavg`` (Linux; elsewhere the machine is taken to be quiet). With one thread there
 is no pool to spin. An explicit ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS``
-in the environment always wins. Products give the same bits on one thread as on several (OpenBLAS
-splits the output, not the sum), so the choice never changes a run's result.
+in the environment always wins. Products on one thread and on several agree to rounding; whether they
+agree bit for bit depends on the BLAS build and the CPU (OpenBLAS 0.3.31's Haswell kernels differ in the
+last bits), so where a run must repeat exactly (a resume compared bit for bit), fix the count with
+``OPENBLAS_NUM_THREADS``.
 
     with threads.limit_for_models([G, D], [z, x]):
         trainer.fit()

@@ -70,14 +70,16 @@ def test_the_environment_wins_and_otherwise_the_toy_mlp_runs_on_one_thread():
     assert fixed.stdout.split()[0] == "None"
 
 
-def test_products_give_the_same_bits_on_one_thread_and_on_several():
+def test_products_agree_on_one_thread_and_on_several():
+    """To rounding only: whether they agree bit for bit depends on the BLAS build and the CPU (OpenBLAS
+    0.3.31 with its Haswell kernels differs by up to 4.6e-5 on this product, whose entries reach about 60)."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((512, 300)).astype(np.float32), rng.standard_normal((300, 64)).astype(np.float32)
     with threads.limit(1):
         one = a @ b
     with threads.limit(max(2, threads.available_cores())):
         several = a @ b
-    assert np.array_equal(one, several)
+    np.testing.assert_allclose(one, several, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.host_only("the BLAS thread pool of a child process on the CPU")
