@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import assert_same_state
+from conftest import all_state, assert_same_state
 
 import minigan as mg
 from minigan import io
@@ -378,7 +378,7 @@ OLD_RUN = os.path.join(os.path.dirname(__file__), "fixtures", "run_gauss1d_481da
 
 def test_a_checkpoint_from_before_the_split_loads_and_resumes_exactly(tmp_path):
     """A run folder written by the single-file trainer (tests/fixtures/.../README.md) resumes from its step 10
-    to the same weights as 20 steps straight with today's code, and samples as it did then."""
+    to the weights of 20 steps straight with today's code (to rounding), and samples as it did then."""
     import shutil
 
     G, config, _ = load_generator(os.path.join(OLD_RUN, "checkpoint.npz"))
@@ -390,7 +390,7 @@ def test_a_checkpoint_from_before_the_split_loads_and_resumes_exactly(tmp_path):
 
     out = str(tmp_path / "old")
     shutil.copytree(OLD_RUN, out)
-    # bit for bit on the kernels that wrote the checkpoint: NumPy's (numba's loops sum in another order)
+    # on the kernels that wrote the checkpoint: NumPy's (numba's loops sum in another order)
     previous = mg.set_kernels("numpy")
     try:
         resumed = Trainer.resume(out, progress=False, steps=20)
@@ -400,7 +400,13 @@ def test_a_checkpoint_from_before_the_split_loads_and_resumes_exactly(tmp_path):
         straight.fit()
     finally:
         mg.set_kernels(previous)
-    assert_same_state(straight, resumed)
+    # Its first ten steps ran on the NumPy and OpenBLAS builds of that time: a later build may round the
+    # last bits differently (numpy 2.4.6 with OpenBLAS 0.3.31: Adam's second moments differ by 2e-7
+    # relative), so the values are compared to rounding; resuming bit for bit is tested on one build elsewhere.
+    sa, sb = all_state(straight), all_state(resumed)
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        np.testing.assert_allclose(sa[key], sb[key], rtol=1e-5, atol=1e-12, err_msg=key)
     assert [int(r["step"]) for r in history_rows(out)] == [5, 10, 15, 20]
 
 
