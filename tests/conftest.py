@@ -85,9 +85,12 @@ def all_state(trainer):
     return state
 
 
-def assert_same_state(a, b):
-    """Two trainers hold the same state, bit for bit (an exact resume)."""
+def assert_same_state(a, b, rtol=None, atol=0.0):
+    """Two trainers hold the same state, bit for bit (an exact resume), or to ``rtol`` / ``atol`` when given."""
     sa, sb = all_state(a), all_state(b)
     assert sa.keys() == sb.keys()
     for key in sa:
-        np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)
+        if rtol is None:
+            np.testing.assert_array_equal(sa[key], sb[key], err_msg=key)
+        else:
+            np.testing.assert_allclose(sa[key], sb[key], rtol=rtol, atol=atol, err_msg=key)
