@@ -128,6 +128,62 @@ def test_biggan_shapes_projection_and_conditional_batch_norm():
     np.testing.assert_allclose(cbn(h, e).numpy(), gain[:, :, None, None] * plain, rtol=1e-5, atol=1e-6)
 
 
+def test_biggan_hierarchical_latent_feeds_every_chunk_of_z_to_its_own_layer():
+    mg.manual_seed(0)
+    G = BigGANGenerator(nz=16, width=8, embed_dim=8)
+    assert G.linear.in_features == 4 and G.bn1.gain.in_features == 8 + 4  # z₀ → linear; [e, z_k] → bn k
+    seen = {}
+    for name in ("bn1", "bn2", "bn3"):
+        module = getattr(G, name)
+        forward = module.forward
+
+        def recording(h, cond, forward=forward, name=name):
+            seen[name] = cond.numpy().copy()
+            return forward(h, cond)
+
+        module.forward = recording
+    z, y = _z(5, 16), np.array([0, 1, 2, 3, 4])
+    x = G(z, y)
+    e = G.embed.weight.numpy()[y]
+    for k, name in enumerate(("bn1", "bn2", "bn3"), start=1):  # bn k sees the class embedding and chunk k
+        np.testing.assert_array_equal(seen[name], np.concatenate([e, z.numpy()[:, 4 * k:4 * (k + 1)]], axis=1))
+    G.eval()
+    with no_grad():
+        base = G(z, y).numpy()
+        for k in range(4):  # every chunk, the first linear layer's included, changes the image
+            moved = z.numpy().copy()
+            moved[:, 4 * k:4 * (k + 1)] += 1.0
+            assert not np.allclose(G(mg.tensor(moved), y).numpy(), base, atol=1e-4), f"chunk {k} is ignored"
+    assert x.shape == (5, 1, 32, 32)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        BigGANGenerator(nz=10)
+
+
+def test_conditional_batch_norm_with_spectral_norm_normalises_its_gain_and_bias_maps():
+    mg.manual_seed(1)
+    cbn = ConditionalBatchNorm2d(6, 5, spectral_norm=True)
+    h = mg.tensor(np.random.default_rng(2).standard_normal((4, 6, 3, 3)).astype(np.float32))
+    e = mg.tensor(np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32))
+    cbn.eval()  # no power iteration: one fixed u, v; converge them first so σ is the true spectral norm
+    for linear in (cbn.gain, cbn.bias):
+        w = linear.weight_orig.numpy()
+        for _ in range(200):
+            linear.weight_v.data[...] = on_device(w.T @ linear.weight_u.numpy(), linear.weight_v)
+            linear.weight_v.data /= np.linalg.norm(linear.weight_v.numpy())
+            linear.weight_u.data[...] = on_device(w @ linear.weight_v.numpy(), linear.weight_u)
+            linear.weight_u.data /= np.linalg.norm(linear.weight_u.numpy())
+    with no_grad():
+        out = cbn(h, e).numpy()
+    plain = nn.BatchNorm2d(6, affine=False)(h).numpy()
+    plain_eval = (h.numpy() - 0.0) / np.sqrt(1.0 + 1e-5)  # eval mode: the fresh running statistics (0, 1)
+    gain_w, bias_w = (lin.weight_orig.numpy() / np.linalg.svd(lin.weight_orig.numpy(), compute_uv=False)[0]
+                      for lin in (cbn.gain, cbn.bias))
+    gain, bias = 1 + e.numpy() @ gain_w.T, e.numpy() @ bias_w.T
+    np.testing.assert_allclose(out, gain[:, :, None, None] * plain_eval + bias[:, :, None, None], rtol=1e-4,
+                               atol=1e-5)
+    assert not np.allclose(out, plain, atol=1e-3)  # unlike the zero-initialised maps, the class acts at once
+
+
 def test_standing_statistics_average_the_batch_statistics_and_sampling_leaves_g_alone():
     mg.manual_seed(0)
     G = BigGANGenerator(nz=16, width=8, embed_dim=8)

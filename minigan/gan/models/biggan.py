@@ -1,7 +1,8 @@
 """BigGAN's tricks (Brock, Donahue & Simonyan, 2019) in a class-conditional GAN small enough for 32×32 digits.
 
 **Class-conditional batch norm from a shared embedding.** G has one class embedding e = E[y] (shared by all
-its layers); every batch norm of G takes its gain and bias from e through two linear maps of its own:
+its layers); every batch norm of G takes its gain and bias from e through two linear maps of its own
+(spectrally normalised, as the authors' code does in a spectrally normalised G):
 
     BN(h | y) = (1 + W_γ e) ⊙ (h − μ_B) / √(σ²_B + ε) + W_β e          (μ_B, σ²_B the batch statistics)
 
@@ -12,6 +13,12 @@ summed over the positions) and an embedding V of the classes,
 
 the second term is the inner product that the log-density ratio log p(x | y)/q(x | y) takes for a
 log-linear model of the class given the features.
+
+**Hierarchical latent space** ("skip-z"): z is split into four equal chunks z₀…z₃; z₀ feeds the first linear
+layer and each of the three conditional batch norms k gets its own chunk beside the class embedding, so
+the noise reaches every resolution directly:
+
+    BN_k(h | y, z) = (1 + W_γ [e, z_k]) ⊙ BN(h) + W_β [e, z_k]
 
 **Orthogonal regularisation** of G's weights, with W the (rows, rest) matrix of a weight (one row per
 output filter, as in the authors' code; rows·cols ≥ 2 weights only, the shared embedding excluded):
@@ -35,10 +42,15 @@ the noise of the sampling (truncated as it is):
     μ = (1/K) Σ_k μ_k,   σ² = (1/K) Σ_k σ²_k          (μ_k, σ²_k: batch k's per-channel statistics)
 
 BigGAN also keeps SAGAN's pieces: spectral norm in G and D, self-attention (at 8×8 here), the hinge loss.
+One departure: G's first linear layer (z₀ → 4w×4×4) has no spectral norm. With σ(W) = 1 a 32-d chunk spread
+over 2,048 units gives each unit a z-variance of about 1/64, no more than its bias's variation over the
+positions, and the batch norm after it weighs both alike: G learned to ignore z, one image per class
+(measured on mnist32, mean distance between 30 samples of one class after 600 steps: 3.4 with spectral norm
+on this layer, 9.8 without, 17–20 between real digits of a class).
 
 Networks (base width w, nz noise, DCGAN-shaped rather than residual, to fit a CPU):
 
-    G: z → SN-Linear → 4w×4×4 → [CBN, ReLU, SN-ConvT ×2] → 2w×8×8 → attention → [CBN, ReLU, SN-ConvT ×2]
+    G: z₀ → Linear → 4w×4×4 → [CBN, ReLU, SN-ConvT ×2] → 2w×8×8 → attention → [CBN, ReLU, SN-ConvT ×2]
        → w×16×16 → [CBN, ReLU, SN-ConvT ×2] → 1×32×32, linear (as SAGANGenerator's; the sampler clips)
     D: 1×32×32 → SN-Conv ÷2 → w×16×16 → SN-Conv ÷2 → 2w×8×8 → attention → SN-Conv ÷2 → 4w×4×4 → ReLU → Σ → φ
        D(x, y) = SN-Linear(φ) + SN-Embedding(y) · φ
@@ -53,7 +65,7 @@ import numpy as np
 
 from ... import backend, nn
 from ...autograd import Tensor, no_grad
-from ...ops import relu
+from ...ops import concat, relu
 from .. import losses
 from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
@@ -64,6 +76,7 @@ __all__ = ["BIGGAN_STATS", "BigGANDiscriminator", "BigGANGenerator", "Conditiona
 
 BIGGAN_STATS = (*STATS, "ortho")
 STANDING_BATCHES, STANDING_BATCH_SIZE = 16, 100
+Z_CHUNKS = 4  # z → the first linear layer and the three conditional batch norms
 
 
 def _sn(module: nn.Module) -> nn.Module:
@@ -78,15 +91,21 @@ def _labels(labels, like: Tensor) -> Tensor:
 
 class ConditionalBatchNorm2d(nn.Module):
     """BN(h | e) = (1 + gain(e)) ⊙ BN(h) + bias(e): batch norm without its own affine, whose per-sample gain and
-    bias are linear maps of a class embedding e (N, embed_dim). Both maps start at 0 (a plain batch norm)."""
+    bias are linear maps of a conditioning vector e (N, embed_dim) — in BigGAN the class embedding and a chunk
+    of z. Both maps start at 0 (a plain batch norm), or, with ``spectral_norm`` (BigGAN's G), at Linear's
+    default initialisation with spectral norm on each (σ(0) would be 0): the conditioning then moves gain and
+    bias by at most ‖e‖ per sample, at the rate of the other normalised layers."""
 
-    def __init__(self, num_features: int, embed_dim: int):
+    def __init__(self, num_features: int, embed_dim: int, spectral_norm: bool = False):
         super().__init__()
         self.num_features = num_features
         self.bn = nn.BatchNorm2d(num_features, affine=False)
         self.gain = nn.Linear(embed_dim, num_features, bias=False)
         self.bias = nn.Linear(embed_dim, num_features, bias=False)
-        nn.init.zeros_(self.gain.weight), nn.init.zeros_(self.bias.weight)
+        if spectral_norm:
+            _sn(self.gain), _sn(self.bias)
+        else:
+            nn.init.zeros_(self.gain.weight), nn.init.zeros_(self.bias.weight)
 
     def forward(self, h: Tensor, e: Tensor) -> Tensor:
         n, c = h.shape[0], self.num_features
@@ -94,30 +113,40 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class BigGANGenerator(nn.Module):
-    """G(z, y): z (N, nz) and class labels (N,) → (N, channels, 32, 32), a linear output (the sampler clips)."""
+    """G(z, y): z (N, nz) and class labels (N,) → (N, channels, 32, 32), a linear output (the sampler clips).
+    z is split into :data:`Z_CHUNKS` chunks (the hierarchical latent space), so nz must be a multiple of 4."""
 
     def __init__(self, nz: int = 128, num_classes: int = 10, channels: int = 1, width: int = 32,
                  embed_dim: int = 32, image_size: int = 32):
         super().__init__()
         if image_size != 32:
             raise ValueError(f"BigGANGenerator is built for 32×32 images (mnist32), got {image_size}×{image_size}")
+        if nz % Z_CHUNKS:
+            raise ValueError(f"BigGANGenerator splits z into {Z_CHUNKS} chunks: nz must be a multiple of "
+                             f"{Z_CHUNKS}, got {nz}")
         self.nz, self.num_classes, self.channels, self.width = nz, num_classes, channels, width
-        w = width
+        w, chunk = width, nz // Z_CHUNKS
         self.embed = nn.Embedding(num_classes, embed_dim)  # the shared class embedding
-        self.linear = _sn(nn.Linear(nz, 4 * w * 16))
-        self.bn1, self.up1 = ConditionalBatchNorm2d(4 * w, embed_dim), _sn(nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1))
+        self.linear = nn.Linear(chunk, 4 * w * 16)  # no spectral norm here (see the module docstring)
+
+        def cbn(c: int) -> ConditionalBatchNorm2d:  # each batch norm sees [e, z_k]
+            return ConditionalBatchNorm2d(c, embed_dim + chunk, spectral_norm=True)
+
+        self.bn1, self.up1 = cbn(4 * w), _sn(nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1))
         self.attention = sn_attention(2 * w)
-        self.bn2, self.up2 = ConditionalBatchNorm2d(2 * w, embed_dim), _sn(nn.ConvTranspose2d(2 * w, w, 4, 2, 1))
-        self.bn3, self.up3 = ConditionalBatchNorm2d(w, embed_dim), _sn(nn.ConvTranspose2d(w, channels, 4, 2, 1))
+        self.bn2, self.up2 = cbn(2 * w), _sn(nn.ConvTranspose2d(2 * w, w, 4, 2, 1))
+        self.bn3, self.up3 = cbn(w), _sn(nn.ConvTranspose2d(w, channels, 4, 2, 1))
 
     def forward(self, z: Tensor, labels) -> Tensor:
         if z.ndim != 2 or z.shape[1] != self.nz:
             raise ValueError(f"BigGANGenerator expects noise of shape (N, {self.nz}), got {tuple(z.shape)}")
         e = self.embed(_labels(labels, self.embed.weight))
-        h = self.linear(z).reshape(z.shape[0], 4 * self.width, 4, 4)
-        h = self.attention(self.up1(relu(self.bn1(h, e))))                  # 8×8
-        h = self.up2(relu(self.bn2(h, e)))                                  # 16×16
-        return self.up3(relu(self.bn3(h, e)))                               # 32×32, linear
+        c = self.nz // Z_CHUNKS
+        z0, z1, z2, z3 = (z[:, k * c:(k + 1) * c] for k in range(Z_CHUNKS))
+        h = self.linear(z0).reshape(z.shape[0], 4 * self.width, 4, 4)
+        h = self.attention(self.up1(relu(self.bn1(h, concat([e, z1], axis=1)))))    # 8×8
+        h = self.up2(relu(self.bn2(h, concat([e, z2], axis=1))))                    # 16×16
+        return self.up3(relu(self.bn3(h, concat([e, z3], axis=1))))                 # 32×32, linear
 
 
 class BigGANDiscriminator(nn.Module):
