@@ -14,11 +14,14 @@
 # Claims checked: (1) the regulariser of a 3×2 matrix, by hand, and zero for orthogonal rows of any
 # length; (2) as t shrinks, |z| shrinks and the samples' mean pairwise distance falls; (3) in the full
 # run, the labels steer G: a classifier reads the requested class in at least three times as many
-# samples as chance (10%). Measured: 40.9% of 1,000 samples (sampled with standing statistics) on the
-# fixed seed, after the command line's 2,000 default steps — class control, but far from the 80% a
-# well-trained BigGAN reaches; several
-# classes still share one blob-like image at this budget. The figure is the truncation curve
-# (precision against recall on the digit classifier's features).
+# samples as chance (10%). Measured on the fixed seed after the command line's 3,000 default steps
+# (sampled with standing statistics): 70.7% of 1,000 samples read as the requested digit by the digits
+# classifier (which reads only 54% of real MNIST test digits right); `benchmarks/hifi_bars.py` finds
+# 99.8% of `--labels 3` samples read as 3 by the independent MNIST judge. What this small BigGAN does not
+# do yet is vary *within* a class: the samples of one class are near copies (mean distance 2.5–7 against
+# 13–20 between real digits of a class), so the k-NN recall is 0 at every t and the truncation curve
+# below is a vertical line — precision moves (0.63–0.68), recall cannot. The figure is that curve
+# (precision against recall on the digit classifier's features) and the samples' spread against t.
 #
 # Run it: `python lessons/32_biggan_tricks.py [--quick] [--out DIR]`.
 
@@ -122,8 +125,8 @@ def main(quick: bool = False, out_dir=None) -> dict:
     if quick:
         print(f"  agreement {agreement:.1%} after {cfg.steps} steps (chance 10%; the full run is checked)")
     else:
-        check("the classifier reads the requested digit in at least 3× as many samples as chance (30%)",
-              agreement, agreement >= 0.3)
+        check("the classifier reads the requested digit in at least 6× as many samples as chance (60%)",
+              agreement, agreement >= 0.6)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.plot([row["recall"] for row in rows], [row["precision"] for row in rows], "o-")
