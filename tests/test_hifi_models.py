@@ -424,3 +424,12 @@ def test_stylegan_a_few_steps_update_every_weight_and_track_w_avg():
     assert np.abs(trainer.G.w_avg.numpy()).max() > 0  # w̄ moved from 0
     assert np.array_equal(trainer.G_ema.w_avg.numpy(), trainer.G.w_avg.numpy())
     assert "r1" in trainer.history[-1] and trainer.history[-1]["r1"] > 0
+
+
+@pytest.mark.parametrize("model", ["biggan", "progan", "stylegan"])
+def test_families_with_their_own_step_refuse_instance_noise_they_would_ignore(model):
+    from minigan.gan.config import check_config
+
+    with pytest.raises(ValueError, match="adds no instance noise"):
+        check_config(default_config(model, data="mnist32", instance_noise=0.3))
+    check_config(default_config(model, data="mnist32"))  # the defaults pass
