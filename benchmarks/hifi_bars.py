@@ -49,13 +49,14 @@ def judge(x: np.ndarray) -> dict:
     probs = class_probs(prepare_images(crop28(x), "samples"))
     confident = probs.max(axis=1) >= CONFIDENCE
     classes = np.bincount(probs.argmax(axis=1)[confident], minlength=10)
-    mnist = mnist_judge().report(x)
+    judge_probs = mnist_judge().probs(x)
+    mnist = mnist_judge().report_probs(judge_probs)
     return {"confident_fraction": float(confident.mean()), "confident_classes": int((classes > 0).sum()),
             "confident_histogram": classes.tolist(), "mean_pairwise_distance": mean_pairwise_distance(x[:500]),
             "judge": {"confident_fraction": mnist["confident_fraction"], "ratio": mnist["ratio"],
                       "confident_classes": sum(c > 0 for c in mnist["confident_class_histogram"]),
                       "confident_histogram": mnist["confident_class_histogram"]},
-            "predicted": probs.argmax(axis=1), "judge_predicted": mnist_judge().probs(x).argmax(axis=1)}
+            "predicted": probs.argmax(axis=1), "judge_predicted": judge_probs.argmax(axis=1)}
 
 
 @lru_cache(maxsize=1)

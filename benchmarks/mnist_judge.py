@@ -244,7 +244,10 @@ class Judge:
         return (p.argmax(1) != NOT_A_DIGIT) & (p.max(1) >= CONFIDENCE)
 
     def report(self, samples) -> dict:
-        p = self.probs(samples)
+        return self.report_probs(self.probs(samples))
+
+    def report_probs(self, p: np.ndarray) -> dict:
+        """:meth:`report` from probabilities already computed with :meth:`probs`."""
         confident = self.confident(p)
         fraction = float(confident.mean())
         return {
