@@ -175,7 +175,7 @@ def test_conditional_batch_norm_with_spectral_norm_normalises_its_gain_and_bias_
     with no_grad():
         out = cbn(h, e).numpy()
     plain = nn.BatchNorm2d(6, affine=False)(h).numpy()
-    plain_eval = (h.numpy() - 0.0) / np.sqrt(1.0 + 1e-5)  # eval mode: the fresh running statistics (0, 1)
+    plain_eval = h.numpy() / np.sqrt(1.0 + 1e-5)  # eval mode: the fresh running statistics (0, 1)
     gain_w, bias_w = (lin.weight_orig.numpy() / np.linalg.svd(lin.weight_orig.numpy(), compute_uv=False)[0]
                       for lin in (cbn.gain, cbn.bias))
     gain, bias = 1 + e.numpy() @ gain_w.T, e.numpy() @ bias_w.T
@@ -428,8 +428,11 @@ def test_stylegan_a_few_steps_update_every_weight_and_track_w_avg():
 
 @pytest.mark.parametrize("model", ["biggan", "progan", "stylegan"])
 def test_families_with_their_own_step_refuse_instance_noise_they_would_ignore(model):
-    from minigan.gan.config import check_config
+    from minigan.gan.families import check_basic_options, get_family
 
     with pytest.raises(ValueError, match="adds no instance noise"):
-        check_config(default_config(model, data="mnist32", instance_noise=0.3))
-    check_config(default_config(model, data="mnist32"))  # the defaults pass
+        check_basic_options(get_family(model), default_config(model, data="mnist32", instance_noise=0.3))
+    with pytest.raises(ValueError, match="adds no instance noise"):  # and so does the run
+        Trainer.from_config(_small(model, instance_noise=0.3), progress=False)
+    check_basic_options(get_family(model), default_config(model, data="mnist32"))  # the defaults pass
+    check_basic_options(get_family("sagan"), default_config("sagan", data="mnist32", instance_noise=0.3))

@@ -394,11 +394,6 @@ def _finish(settings: dict[str, Any], model: str | None, loss: str, data: str, o
     return TrainConfig(**settings)
 
 
-# The families whose step is their own objective rather than the basic game's (minigan.gan.step.train_step, which
-# sagan and wavegan use): the basic game's options instance noise and label smoothing do not reach them.
-OWN_STEP_MODELS = ("biggan", "progan", "stylegan", "pix2pix", "srgan", "cyclegan")
-
-
 def check_config(cfg: TrainConfig) -> None:
     """Refuse settings that cannot make a run (ValueError naming the setting, what it needs and what it got)."""
     if cfg.loss not in LOSSES:
@@ -406,10 +401,6 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.n_critic < 1 or cfg.steps < 0 or cfg.batch_size < 2:
         raise ValueError(f"need n_critic ≥ 1, steps ≥ 0 and batch_size ≥ 2, got {cfg.n_critic}, {cfg.steps}, "
                          f"{cfg.batch_size}")
-    if cfg.model in OWN_STEP_MODELS and (cfg.instance_noise or cfg.label_smoothing):
-        raise ValueError(f"--model {cfg.model} trains with its own step, which adds no instance noise and smooths no "
-                         f"labels: leave --instance-noise and label smoothing at 0 (got {cfg.instance_noise}, "
-                         f"{cfg.label_smoothing})")
     if cfg.label_smoothing and cfg.loss not in PROBABILITY_LOSSES:
         raise ValueError(f"label smoothing applies to the minimax and nonsaturating losses, not {cfg.loss!r}")
     if cfg.optimizer not in ("adam", "rmsprop"):

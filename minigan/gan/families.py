@@ -28,7 +28,8 @@ from .models import biggan, build_models, progan, sagan, stylegan
 from .sampling import generate_samples
 from .step import STATS, train_step
 
-__all__ = ["FAMILIES", "Family", "build_basic_models", "get_family", "load_generator", "register_family"]
+__all__ = ["FAMILIES", "Family", "build_basic_models", "check_basic_options", "get_family", "load_generator",
+           "register_family"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Family:
         iterator with a checkpointable ``loader`` and ``restart()``, as ``gan.sources.RealBatches``);
     grid(G, dataset, path, title) → writes samples.png instead of the fixed-noise grid;
     evaluate(G, dataset, config) → the metrics of metrics.json instead of the sample-quality metrics.
+    basic_options: the step applies the basic game's instance noise and label smoothing (as
+        ``gan.step.train_step`` does); False for a step with an objective of its own, and the run then refuses
+        those settings rather than ignore them (:func:`check_basic_options`).
     """
 
     build: Callable[[TrainConfig, Dataset], tuple[Any, Any]]
@@ -56,6 +60,15 @@ class Family:
     batches: Callable[..., Any] | None = None
     grid: Callable[..., str] | None = None
     evaluate: Callable[..., dict[str, Any]] | None = None
+    basic_options: bool = True
+
+
+def check_basic_options(family: Family, config: TrainConfig) -> None:
+    """ValueError for instance noise or label smoothing asked of a family whose step would ignore them."""
+    if not family.basic_options and (config.instance_noise or config.label_smoothing):
+        raise ValueError(f"--model {config.model} trains with its own step, which adds no instance noise and smooths "
+                         f"no labels: leave --instance-noise and label smoothing at 0 (got {config.instance_noise}, "
+                         f"{config.label_smoothing})")
 
 
 def build_basic_models(config: TrainConfig, dataset: Dataset):
@@ -100,11 +113,11 @@ register_family("cgan", Family(build=build_basic_models, step=basic_family_step,
 register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=sagan.sample_sagan,
                                 stats=sagan.SAGAN_STATS))
 register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
-                                 conditional=True, stats=biggan.BIGGAN_STATS))
+                                 conditional=True, stats=biggan.BIGGAN_STATS, basic_options=False))
 register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=progan.sample_progan,
-                                 stats=progan.PROGAN_STATS))
+                                 stats=progan.PROGAN_STATS, basic_options=False))
 register_family("stylegan", Family(build=stylegan.build_stylegan, step=stylegan.stylegan_step,
-                                   sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS))
+                                   sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS, basic_options=False))
 from .models import cyclegan, pix2pix, srgan  # noqa: E402  (the image-to-image families build on the pieces above)
 from .translation import (  # noqa: E402
     TranslationBatches,
@@ -117,13 +130,14 @@ from .translation import (  # noqa: E402
 
 register_family("pix2pix", Family(build=pix2pix.build_pix2pix, step=pix2pix.pix2pix_step, sample=translation_sample,
                                   stats=pix2pix.PIX2PIX_STATS, batches=TranslationBatches,
-                                  grid=save_translation_grid, evaluate=paired_metrics))
+                                  grid=save_translation_grid, evaluate=paired_metrics, basic_options=False))
 register_family("srgan", Family(build=srgan.build_srgan, step=srgan.srgan_step, sample=translation_sample,
                                 stats=srgan.SRGAN_STATS, batches=TranslationBatches, grid=save_translation_grid,
-                                evaluate=super_resolution_metrics))
+                                evaluate=super_resolution_metrics, basic_options=False))
 register_family("cyclegan", Family(build=cyclegan.build_cyclegan, step=cyclegan.cyclegan_step,
                                    sample=translation_sample, stats=cyclegan.CYCLEGAN_STATS,
-                                   batches=TranslationBatches, grid=save_translation_grid, evaluate=cycle_metrics))
+                                   batches=TranslationBatches, grid=save_translation_grid, evaluate=cycle_metrics,
+                                   basic_options=False))
 
 from .models import wavegan  # noqa: E402
 

@@ -41,7 +41,7 @@ from ..backend import get_rng_state, manual_seed, set_rng_state
 from ..data import Dataset, load_dataset
 from . import anomaly, dp, unrolled
 from .config import WARMUP_CRITIC_UPDATES, TrainConfig, check_config
-from .families import get_family
+from .families import check_basic_options, get_family
 from .losses import PROBABILITY_LOSSES
 from .sources import Noise, RealBatches
 
@@ -112,6 +112,7 @@ class Trainer:
         unrolled.check_config(cfg)
         dp.check_config(cfg)
         self.family = get_family(cfg.model)
+        check_basic_options(self.family, cfg)
         self.out_dir, self.progress, self.dataset = out_dir, progress, dataset
         if out_dir is not None and not resume:
             earlier = [name for name in ("checkpoint.npz", "config.json", "history.csv")
