@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--nz", type=_POSITIVE, help="noise size")
     train.add_argument("--instance-noise", type=_NON_NEGATIVE,
                        help="std of the Gaussian noise added to everything D sees (default: 0.3 for images, 0 else)")
+    train.add_argument("--augment", metavar="POLICY",
+                       help="differentiable augmentation of every image D sees (DiffAugment): comma-separated "
+                            "translation, cutout, brightness, contrast")
     train.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D")
     train.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, help="a minibatch-stddev layer in D")
     train.add_argument("--ema", action=argparse.BooleanOptionalAction,
@@ -213,8 +216,8 @@ def _default_out(config) -> str:
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps", "d_norm",
-                   "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon", "exclude_class")
+                   "instance_noise", "augment", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps",
+                   "d_norm", "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon", "exclude_class")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 

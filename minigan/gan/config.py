@@ -48,6 +48,7 @@ class TrainConfig:
     minibatch_std: bool = False
     label_smoothing: float = 0.0      # one-sided: real targets 1 − this (minimax / nonsaturating losses)
     instance_noise: float = 0.0       # std of Gaussian noise added to every sample D sees in its loss; 0 = off
+    augment: str = ""                 # DiffAugment policy for every image D sees, e.g. "translation,cutout"; "" = off
     anneal_noise: bool = False        # decay the instance noise linearly to 0 over the steps
     gp_lambda: float = 0.0            # gradient penalty weight (10 for WGAN-GP)
     r1_gamma: float = 0.0             # R1 penalty weight (Mescheder et al. 2018); 0 = off

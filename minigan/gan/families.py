@@ -23,6 +23,7 @@ from typing import Any
 from .. import io
 from ..data import Dataset, load_dataset
 from . import dp, unrolled
+from .augment import check_policy
 from .config import TrainConfig
 from .models import biggan, build_models, progan, sagan, stylegan
 from .sampling import generate_samples
@@ -50,6 +51,8 @@ class Family:
     basic_options: the step applies the basic game's instance noise and label smoothing (as
         ``gan.step.train_step`` does); False for a step with an objective of its own, and the run then refuses
         those settings rather than ignore them (:func:`check_basic_options`).
+    augments: the step shows D its images through ``config.augment``'s transformations (``gan.augment``);
+        the run refuses ``--augment`` for the others.
     """
 
     build: Callable[[TrainConfig, Dataset], tuple[Any, Any]]
@@ -61,14 +64,20 @@ class Family:
     grid: Callable[..., str] | None = None
     evaluate: Callable[..., dict[str, Any]] | None = None
     basic_options: bool = True
+    augments: bool = False
 
 
 def check_basic_options(family: Family, config: TrainConfig) -> None:
-    """ValueError for instance noise or label smoothing asked of a family whose step would ignore them."""
+    """ValueError for instance noise, label smoothing or augmentation asked of a family whose step would ignore
+    them, and for an unknown augmentation."""
     if not family.basic_options and (config.instance_noise or config.label_smoothing):
         raise ValueError(f"--model {config.model} trains with its own step, which adds no instance noise and smooths "
                          f"no labels: leave --instance-noise and label smoothing at 0 (got {config.instance_noise}, "
                          f"{config.label_smoothing})")
+    if check_policy(config.augment) and (not family.augments or config.dp or config.unrolled_steps):
+        variant = " with --dp" if config.dp else " with --unrolled-steps" if config.unrolled_steps else ""
+        raise ValueError(f"--augment {config.augment}: --model {config.model}{variant} does not augment what its "
+                         "discriminator sees (the image families do: dcgan, cgan, sagan, biggan, progan, stylegan)")
 
 
 def build_basic_models(config: TrainConfig, dataset: Dataset):
@@ -107,17 +116,19 @@ def get_family(name: str) -> Family:
 
 
 register_family("mlp", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
-register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples))
+register_family("dcgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
+                                augments=True))
 register_family("cgan", Family(build=build_basic_models, step=basic_family_step, sample=generate_samples,
-                               conditional=True))
+                               conditional=True, augments=True))
 register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=sagan.sample_sagan,
-                                stats=sagan.SAGAN_STATS))
+                                stats=sagan.SAGAN_STATS, augments=True))
 register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
-                                 conditional=True, stats=biggan.BIGGAN_STATS, basic_options=False))
+                                 conditional=True, stats=biggan.BIGGAN_STATS, basic_options=False, augments=True))
 register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=progan.sample_progan,
-                                 stats=progan.PROGAN_STATS, basic_options=False))
+                                 stats=progan.PROGAN_STATS, basic_options=False, augments=True))
 register_family("stylegan", Family(build=stylegan.build_stylegan, step=stylegan.stylegan_step,
-                                   sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS, basic_options=False))
+                                   sample=stylegan.sample_stylegan, stats=stylegan.STYLEGAN_STATS, basic_options=False,
+                                   augments=True))
 from .models import cyclegan, pix2pix, srgan  # noqa: E402  (the image-to-image families build on the pieces above)
 from .translation import (  # noqa: E402
     TranslationBatches,

@@ -15,7 +15,8 @@ Goodfellow et al. (2014), Algorithm 1, with the WGAN-GP critic loop (Gulrajani e
 
 The paper's losses are the minimax pair, L_D = −E[log D(x)] − E[log(1 − D(G(z)))] and
 L_G = E[log(1 − D(G(z)))]; every pair of ``minigan.gan.losses.LOSSES`` plugs into the same loop.
-Options: instance noise (D sees x + σε in its losses), one-sided label smoothing, linear learning-rate decay.
+Options: instance noise (D sees x + σε in its losses), differentiable augmentation (D sees T(x) and T(G(z)),
+``gan.augment``), one-sided label smoothing, linear learning-rate decay.
 
 :func:`train_step` is one iteration of the outer loop. It knows nothing of files, logs or checkpoints: it takes
 the networks, their optimizers, ``batches`` (an iterator of real ``(x, labels)``; labels None without classes),
@@ -33,6 +34,7 @@ from ..autograd import Tensor, no_grad
 from ..creation import randn
 from ..ops import sigmoid
 from . import losses
+from .augment import augmented
 from .config import WARMUP_CRITIC_UPDATES, TrainConfig
 
 __all__ = ["STATS", "decay_learning_rates", "discriminator_means", "grad_norm", "instance_noise", "train_step",
@@ -47,14 +49,15 @@ def train_step(G, D, opt_G, opt_D, batches, noise, config: TrainConfig, t: int, 
     if cfg.lr_decay:
         decay_learning_rates(opt_G, opt_D, cfg, t)
     sigma = cfg.instance_noise * (max(0.0, 1.0 - t / cfg.steps) if cfg.anneal_noise else 1.0)
+    judge = augmented(D, cfg.augment)  # D(T(x)): D itself without augmentation
     for _ in range(WARMUP_CRITIC_UPDATES if t < cfg.critic_warmup else cfg.n_critic):
         real, labels = next(batches)
         z, fake_labels = noise(len(real))
         fake = _call(G, z, fake_labels)  # its graph is kept for the generator's update
-        real_out = _call(D, instance_noise(real, sigma), labels)
-        fake_out = _call(D, instance_noise(fake.detach(), sigma), fake_labels)
+        real_out = _call(judge, instance_noise(real, sigma), labels)
+        fake_out = _call(judge, instance_noise(fake.detach(), sigma), fake_labels)
         d_loss = losses.discriminator_loss(cfg.loss, real_out, fake_out, 1.0 - cfg.label_smoothing)
-        critic = functools.partial(_call, D, labels=labels)  # the penalties judge their points with real labels
+        critic = functools.partial(_call, judge, labels=labels)  # the penalties judge their points with real labels
         if cfg.gp_lambda:
             d_loss = d_loss + losses.gradient_penalty(critic, real, fake, cfg.gp_lambda)
         if cfg.r1_gamma:
@@ -68,8 +71,8 @@ def train_step(G, D, opt_G, opt_D, batches, noise, config: TrainConfig, t: int, 
     grad_norm_d = grad_norm(D)
 
     D.requires_grad_(False)  # the generator's loss needs no gradients for D's weights
-    real_ref = _call(D, instance_noise(real, sigma), labels) if cfg.loss == "relativistic" else None
-    g_loss = losses.generator_loss(cfg.loss, _call(D, instance_noise(fake, sigma), fake_labels), real_ref)
+    real_ref = _call(judge, instance_noise(real, sigma), labels) if cfg.loss == "relativistic" else None
+    g_loss = losses.generator_loss(cfg.loss, _call(judge, instance_noise(fake, sigma), fake_labels), real_ref)
     opt_G.zero_grad()
     g_loss.backward()
     opt_G.step()

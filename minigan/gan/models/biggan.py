@@ -67,6 +67,7 @@ from ... import backend, nn
 from ...autograd import Tensor, no_grad
 from ...ops import concat, relu
 from .. import losses
+from ..augment import augmented
 from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
 from .sagan import sn_attention
@@ -216,11 +217,12 @@ def biggan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
         L_D = E max(0, 1 − D(x, y)) + E max(0, 1 + D(G(z, y'), y'))       (y the data's, y' drawn uniformly)
         L_G = −E D(G(z, y'), y') + β Σ_W ‖W Wᵀ ⊙ (1 − I)‖²_F
     """
+    judge = augmented(D, config.augment)  # D(T(x), y): D itself without augmentation
     for _ in range(config.n_critic):
         real, labels = next(batches)
         z, fake_labels = noise(len(real))
         fake = G(z, fake_labels)
-        real_out, fake_out = D(real, labels), D(fake.detach(), fake_labels)
+        real_out, fake_out = judge(real, labels), judge(fake.detach(), fake_labels)
         d_loss = losses.discriminator_loss(config.loss, real_out, fake_out)
         opt_D.zero_grad()
         d_loss.backward()
@@ -228,7 +230,7 @@ def biggan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
     grad_norm_d = grad_norm(D)
 
     D.requires_grad_(False)
-    g_adv = losses.generator_loss(config.loss, D(fake, fake_labels))
+    g_adv = losses.generator_loss(config.loss, judge(fake, fake_labels))
     ortho = orthogonal_regularization(G, config.ortho_beta) if config.ortho_beta else None
     g_loss = g_adv + ortho if ortho is not None else g_adv
     opt_G.zero_grad()

@@ -41,6 +41,7 @@ from ...autograd import Tensor
 from ...ops import leaky_relu
 from ...ops.pool import avg_pool2d, interpolate
 from .. import losses
+from ..augment import augmented
 from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
 from .blocks import MinibatchStdDev
@@ -214,15 +215,16 @@ def progan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
     level, alpha = progan_phase(t, config.phase_steps)
     for net in (G, D) if G_ema is None else (G, D, G_ema):
         net.set_phase(level, alpha)
+    judge = augmented(D, config.augment)  # D(T(x)): D itself without augmentation
     for _ in range(config.n_critic):
         real, _ = next(batches)
         real = fade_real(real, level, alpha)
         z, _ = noise(len(real))
         fake = G(z)
-        real_out, fake_out = D(real), D(fake.detach())
+        real_out, fake_out = judge(real), judge(fake.detach())
         d_loss = fake_out.mean() - real_out.mean()
         if config.gp_lambda:
-            d_loss = d_loss + losses.gradient_penalty(D, real, fake, config.gp_lambda)
+            d_loss = d_loss + losses.gradient_penalty(judge, real, fake, config.gp_lambda)
         if config.drift:
             d_loss = d_loss + (real_out * real_out).mean() * config.drift
         opt_D.zero_grad()
@@ -231,7 +233,7 @@ def progan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
     grad_norm_d = grad_norm(D)
 
     D.requires_grad_(False)
-    g_loss = -D(fake).mean()
+    g_loss = -judge(fake).mean()
     opt_G.zero_grad()
     g_loss.backward()
     opt_G.step()

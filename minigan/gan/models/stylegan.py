@@ -37,6 +37,7 @@ from ...creation import randn
 from ...ops import leaky_relu
 from ...ops.pool import interpolate
 from .. import losses
+from ..augment import augmented
 from ..sampling import generate_samples
 from ..step import STATS, grad_norm, update_ema
 from .progan import ProGANDiscriminator
@@ -189,9 +190,10 @@ def stylegan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None
     with no_grad():
         G.w_avg.data[...] = W_AVG_DECAY * G.w_avg.data + (1 - W_AVG_DECAY) * w1.data.mean(axis=0)
     fake = G.synthesis(ws)
-    real_out, fake_out = D(real), D(fake.detach())
+    judge = augmented(D, config.augment)  # D(T(x)): D itself without augmentation
+    real_out, fake_out = judge(real), judge(fake.detach())
     d_loss = losses.discriminator_loss("nonsaturating", real_out, fake_out)
-    r1 = losses.r1_penalty(D, real, config.r1_gamma) if config.r1_gamma else None
+    r1 = losses.r1_penalty(judge, real, config.r1_gamma) if config.r1_gamma else None
     total = d_loss + r1 if r1 is not None else d_loss
     opt_D.zero_grad()
     total.backward()
@@ -199,7 +201,7 @@ def stylegan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None
     grad_norm_d = grad_norm(D)
 
     D.requires_grad_(False)
-    g_loss = losses.generator_loss("nonsaturating", D(fake))
+    g_loss = losses.generator_loss("nonsaturating", judge(fake))
     opt_G.zero_grad()
     g_loss.backward()
     opt_G.step()
