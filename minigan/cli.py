@@ -346,9 +346,15 @@ def _train(args, program: bool) -> int:
                     if getattr(args, k) is not None]
         if dp_flags and not config.dp:
             raise CommandError(f"{', '.join(dp_flags)} {'applies' if len(dp_flags) == 1 else 'apply'} only with --dp")
+        created = not os.path.exists(out)
         _prepare_out(out)
         _clear_unfinished_start(out)
-        trainer = Trainer.from_config(config, out_dir=out, progress=progress)
+        try:
+            trainer = Trainer.from_config(config, out_dir=out, progress=progress)
+        except Exception:
+            if created and not os.listdir(out):
+                os.rmdir(out)  # a refused run leaves no empty folder behind
+            raise
         print(f"training {config.model} ({config.loss} loss) on {config.data} for {config.steps} steps → {out}")
         if config.dp:
             swapped = config.d_norm is None and config.model == "dcgan"

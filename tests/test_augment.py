@@ -150,3 +150,14 @@ def test_an_augmented_run_resumes_exactly(tmp_path):
     resumed = Trainer.resume(str(tmp_path), progress=False, steps=4)
     resumed.fit()
     assert_same_state(straight, resumed)
+
+
+def test_the_command_line_refuses_a_policy_in_one_line_and_leaves_no_folder(tmp_path, capsys):
+    from minigan import cli
+
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", "dcgan", "--data", "digits16", "--augment", "translation,flip",
+                     "--steps", "1", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "minigan: error: unknown augmentation 'flip': choose from translation, cutout, brightness, contrast"
+    assert not out.exists()
