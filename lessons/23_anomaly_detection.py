@@ -55,7 +55,6 @@ from minigan.data import load_dataset
 from minigan.gan import Trainer, default_config
 from minigan.gan.anomaly import NeighbourDetector, fit_detector, mean_nearest_distance, score_terms, unit_rows
 from minigan.metrics import auroc
-from minigan.metrics.roc import midranks
 
 WORKERS = int(os.environ.get("MINIGAN_LESSON_WORKERS", "1"))  # models trained at once (separate processes)
 

@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--augment", metavar="POLICY",
                        help="differentiable augmentation of every image D sees (DiffAugment): comma-separated "
                             "translation, cutout, brightness, contrast")
+    train.add_argument("--mode-seeking", type=_NON_NEGATIVE, metavar="λ",
+                       help="biggan: weight of the mode-seeking term in G's loss (0 = off)")
     train.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D")
     train.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, help="a minibatch-stddev layer in D")
     train.add_argument("--ema", action=argparse.BooleanOptionalAction,
@@ -216,8 +218,9 @@ def _default_out(config) -> str:
 
 
 _TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "augment", "spectral_norm", "minibatch_std", "ema", "lr_decay", "unrolled_steps",
-                   "d_norm", "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon", "exclude_class")
+                   "instance_noise", "augment", "mode_seeking", "spectral_norm", "minibatch_std", "ema", "lr_decay",
+                   "unrolled_steps", "d_norm", "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon",
+                   "exclude_class")
 _RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
 
 

@@ -53,6 +53,8 @@ class Family:
         those settings rather than ignore them (:func:`check_basic_options`).
     augments: the step shows D its images through ``config.augment``'s transformations (``gan.augment``);
         the run refuses ``--augment`` for the others.
+    mode_seeking: the step adds ``config.mode_seeking`` times the mode-seeking term to G's loss; the run
+        refuses ``--mode-seeking`` for the others.
     """
 
     build: Callable[[TrainConfig, Dataset], tuple[Any, Any]]
@@ -65,15 +67,19 @@ class Family:
     evaluate: Callable[..., dict[str, Any]] | None = None
     basic_options: bool = True
     augments: bool = False
+    mode_seeking: bool = False
 
 
 def check_basic_options(family: Family, config: TrainConfig) -> None:
-    """ValueError for instance noise, label smoothing or augmentation asked of a family whose step would ignore
-    them, and for an unknown augmentation."""
+    """ValueError for instance noise, label smoothing, the mode-seeking term or augmentation asked of a family
+    whose step would ignore them, and for an unknown augmentation."""
     if not family.basic_options and (config.instance_noise or config.label_smoothing):
         raise ValueError(f"--model {config.model} trains with its own step, which adds no instance noise and smooths "
                          f"no labels: leave --instance-noise and label smoothing at 0 (got {config.instance_noise}, "
                          f"{config.label_smoothing})")
+    if config.mode_seeking and not family.mode_seeking:
+        raise ValueError(f"--mode-seeking {config.mode_seeking}: --model {config.model} has no mode-seeking term "
+                         "(biggan has)")
     if check_policy(config.augment) and (not family.augments or config.dp or config.unrolled_steps):
         variant = " with --dp" if config.dp else " with --unrolled-steps" if config.unrolled_steps else ""
         raise ValueError(f"--augment {config.augment}: --model {config.model}{variant} does not augment what its "
@@ -123,7 +129,8 @@ register_family("cgan", Family(build=build_basic_models, step=basic_family_step,
 register_family("sagan", Family(build=sagan.build_sagan, step=sagan.sagan_step, sample=sagan.sample_sagan,
                                 stats=sagan.SAGAN_STATS, augments=True))
 register_family("biggan", Family(build=biggan.build_biggan, step=biggan.biggan_step, sample=biggan.sample_biggan,
-                                 conditional=True, stats=biggan.BIGGAN_STATS, basic_options=False, augments=True))
+                                 conditional=True, stats=biggan.BIGGAN_STATS, basic_options=False, augments=True,
+                                 mode_seeking=True))
 register_family("progan", Family(build=progan.build_progan, step=progan.progan_step, sample=progan.sample_progan,
                                  stats=progan.PROGAN_STATS, basic_options=False, augments=True))
 register_family("stylegan", Family(build=stylegan.build_stylegan, step=stylegan.stylegan_step,

@@ -19,7 +19,8 @@ from ..ops import relu, softplus, sqrt
 __all__ = [
     "LOSSES", "PROBABILITY_LOSSES", "discriminator_loss", "feature_matching_loss", "generator_loss",
     "gradient_penalty", "hinge_discriminator_loss", "hinge_generator_loss", "lsgan_discriminator_loss",
-    "lsgan_generator_loss", "minimax_discriminator_loss", "minimax_generator_loss", "nonsaturating_generator_loss",
+    "lsgan_generator_loss", "minimax_discriminator_loss", "minimax_generator_loss", "mode_seeking_loss",
+    "nonsaturating_generator_loss",
     "r1_penalty", "relativistic_discriminator_loss", "relativistic_generator_loss", "saturation_ratio",
     "wgan_critic_loss", "wgan_generator_loss",
 ]
@@ -130,6 +131,21 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
     """‖E f(x) − E f(G(z))‖² on an intermediate layer of D (Salimans et al. 2016); real features are constants."""
     diff = real_features.detach().mean(axis=0) - fake_features.mean(axis=0)
     return (diff * diff).sum()
+
+
+def mode_seeking_loss(fake_a: Tensor, fake_b: Tensor, z_a, z_b, eps: float = 1e-5) -> Tensor:
+    """The mode-seeking term of Mao et al. (2019), to add to G's loss (times λ): 1 / (ratio + ε), with
+
+        ratio = mean |G(z_a, y) − G(z_b, y)|  /  mean |z_a − z_b|,
+
+    two samples of the same condition y from two noises. A G that maps different z to the same image (the
+    mode collapse of a conditional GAN, which can learn to ignore z) has ratio → 0 and pays 1/ε; so G is
+    pushed to let z move the image. ``z_a``, ``z_b`` are constants (arrays or tensors); ε as the authors' code.
+    """
+    z_a, z_b = (z.data if isinstance(z, Tensor) else z for z in (z_a, z_b))
+    z_distance = float(backend.array_module(z_a).abs(z_a - z_b).mean())
+    ratio = (fake_a - fake_b).abs().mean() / z_distance
+    return (ratio + eps) ** -1
 
 
 # ----------------------------------------------------------------------------- one entry point

@@ -215,7 +215,10 @@ def biggan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
     """One BigGAN step: n_critic hinge updates of the projection D, one of G with the orthogonal term, EMA.
 
         L_D = E max(0, 1 − D(x, y)) + E max(0, 1 + D(G(z, y'), y'))       (y the data's, y' drawn uniformly)
-        L_G = −E D(G(z, y'), y') + β Σ_W ‖W Wᵀ ⊙ (1 − I)‖²_F
+        L_G = −E D(G(z, y'), y') + β Σ_W ‖W Wᵀ ⊙ (1 − I)‖²_F  [+ λ / (mean|G(z, y') − G(z₂, y')| / mean|z − z₂| + ε)]
+
+    The last term, the mode-seeking loss of Mao et al. (2019) (``config.mode_seeking`` = λ; off in the paper),
+    costs a second forward pass of G; see :func:`minigan.gan.losses.mode_seeking_loss`.
     """
     judge = augmented(D, config.augment)  # D(T(x), y): D itself without augmentation
     for _ in range(config.n_critic):
@@ -233,6 +236,9 @@ def biggan_step(G, D, opt_G, opt_D, batches, noise, config, t: int, G_ema=None) 
     g_adv = losses.generator_loss(config.loss, judge(fake, fake_labels))
     ortho = orthogonal_regularization(G, config.ortho_beta) if config.ortho_beta else None
     g_loss = g_adv + ortho if ortho is not None else g_adv
+    if config.mode_seeking:  # a second sample of the same classes from another z: let z move the image
+        z_b, _ = noise(len(fake))
+        g_loss = g_loss + losses.mode_seeking_loss(fake, G(z_b, fake_labels), z, z_b) * config.mode_seeking
     opt_G.zero_grad()
     g_loss.backward()
     opt_G.step()
