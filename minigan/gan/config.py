@@ -262,7 +262,7 @@ MAIN_JOB: dict[str, str] = dict(model="cgan", data="mnist")
 #     300 steps (2,100 in all, 395 s): 25.5% and 26.6%, ten digits under both, FID 62.7 (default 73.5).
 #     Not adopted either (the EMA generator, seed 0, digits classifier / MNIST judge): width 32, channels
 #     64-64-32-16 (348 s of CPU): 28.3% / 38.4%, loops and 8-like blobs; width 24: 22.0% / 25.3%; lr 5e-4
-#     with phases of 400 steps (2,800 in all, 299 s): 32.4% / 43.8%, ten digits / 8 (one seed only).
+#     with phases of 400 steps (2,800 in all, 299 s): 32.4% / 43.8%, ten digits / 8, but on seed 1 22.6% / 29.3%.
 #   stylegan (Karras et al. 2019): the non-saturating loss with R1 γ 10 (their FFHQ setting), style mixing for
 #     90% of the batches, β (0, 0.99), EMA 0.999, w̄ decay 0.995 — as the paper; to fit the CPU no progressive
 #     growing, 2,000 steps at batch 32, channels 32-32-16-8, 64-d z and w. Departure: lr 2e-3 for G and D, twice
