@@ -13,7 +13,7 @@ for every batch and every image, from minigan's seeded generator (a run resumes 
 
 The transformations, for images x of shape (N, C, H, W) in [−1, 1] whose background is −1 (the digits):
 
-    translation   x shifted by (dy, dx), each uniform in {−r, …, r}, r = round(H / 8), the pixels that
+    translation   x shifted by (dy, dx), uniform in {−r, …, r} with r = round(H / 8) (and W / 8), the pixels that
                   come in set to −1. A shift is a product by two shift matrices, y = S_dy (x + 1) S_dxᵀ − 1,
                   with (S_d)[i, k] = 1 when k = i − d (and 0 outside the image): one matmul per side, so
                   the gradient (and the gradient of that) is a matmul by the transposes.
@@ -101,9 +101,9 @@ def diff_augment(x: Tensor, policy: tuple[str, ...] | str) -> Tensor:
         if name not in names:
             continue
         if name == "translation":
-            r = round(height / 8)
-            rows = Tensor(shift_matrices(_integers(n, -r, r, x.device), height, dtype))
-            cols = Tensor(shift_matrices(_integers(n, -r, r, x.device), width, dtype).transpose(0, 1, 3, 2))
+            ry, rx = round(height / 8), round(width / 8)
+            rows = Tensor(shift_matrices(_integers(n, -ry, ry, x.device), height, dtype))
+            cols = Tensor(shift_matrices(_integers(n, -rx, rx, x.device), width, dtype).transpose(0, 1, 3, 2))
             x = rows @ (x - BACKGROUND) @ cols + BACKGROUND
         elif name == "cutout":
             side = height // 2
