@@ -279,6 +279,11 @@ def _history_end(path: str) -> int | None:
     return last
 
 
+def _shown(value) -> str:
+    """A saved setting as an error message shows it: "none" for an empty or missing one."""
+    return "none" if value in ("", None) else str(value)
+
+
 def _check_resume(out: str, given: dict) -> None:
     """Refuse a resume that would lose or mix things (before anything is loaded into a trainer)."""
     from .gan import TrainConfig
@@ -302,7 +307,7 @@ def _check_resume(out: str, given: dict) -> None:
         if differ:
             raise CommandError(f"{path} was not written by the run in {out}: {'; '.join(differ)}. Put the "
                                "run's own checkpoint back, or resume the checkpoint in its own folder")
-        changed = [f"--{k.replace('_', '-')} {given[k]} (the run has {before.get(k)})"
+        changed = [f"--{k.replace('_', '-')} {given[k]} (the run has {_shown(before.get(k))})"
                    for k in _TRAIN_SETTINGS if k in given and given[k] != before.get(k)]
         if changed:
             raise CommandError(f"--resume continues the run in {out} with its own settings; these differ: "
