@@ -195,5 +195,14 @@ def random_uniform(shape, low=0.0, high=1.0, dtype="float32", device: str | None
     return _numpy_rng.uniform(low, high, shape).astype(dtype)
 
 
+def random_integers(n: int, low: int, high: int, device: str | None = None):
+    """n int64 integers uniform in {low, …, high} from the device's seeded generator: ⌊u⌋ + low for
+    u ~ U[0, k), k = high − low + 1 (the min guards u rounding up to k)."""
+    device = device or _default_device
+    xp, k = xp_for(device), high - low + 1
+    u = random_uniform((n,), 0.0, float(k), "float64", device)
+    return xp.minimum(xp.floor(u), k - 1).astype(xp.int64) + low
+
+
 if os.environ.get("MINIGAN_BACKEND"):
     use_backend(os.environ["MINIGAN_BACKEND"])

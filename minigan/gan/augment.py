@@ -60,13 +60,6 @@ def augmented(D, policy: str):
     return judge
 
 
-def _integers(n: int, low: int, high: int, device: str):
-    """n integers uniform in {low, …, high}, from the seeded generator."""
-    xp, k = backend.xp_for(device), high - low + 1
-    u = backend.random_uniform((n,), 0.0, float(k), "float64", device)
-    return xp.minimum(xp.floor(u), k - 1).astype(xp.int64) + low
-
-
 def shift_matrices(shifts, size: int, dtype):
     """(N, 1, size, size) matrices S_n with (S_n v)[i] = v[i − d_n], 0 where i − d_n is outside:
     S[n, 0, i, k] = [k = i − d_n]."""
@@ -97,18 +90,21 @@ def diff_augment(x: Tensor, policy: tuple[str, ...] | str) -> Tensor:
         raise ValueError(f"diff_augment expects images of shape (N, C, H, W), got {tuple(x.shape)}")
     n, _, height, width = x.shape
     dtype = x.data.dtype
+
+    def draw(low: int, high: int):  # one integer in {low, …, high} per image
+        return backend.random_integers(n, low, high, x.device)
+
     for name in AUGMENTATIONS:
         if name not in names:
             continue
         if name == "translation":
             ry, rx = round(height / 8), round(width / 8)
-            rows = Tensor(shift_matrices(_integers(n, -ry, ry, x.device), height, dtype))
-            cols = Tensor(shift_matrices(_integers(n, -rx, rx, x.device), width, dtype).transpose(0, 1, 3, 2))
+            rows = Tensor(shift_matrices(draw(-ry, ry), height, dtype))
+            cols = Tensor(shift_matrices(draw(-rx, rx), width, dtype).transpose(0, 1, 3, 2))
             x = rows @ (x - BACKGROUND) @ cols + BACKGROUND
         elif name == "cutout":
             side = height // 2
-            mask = cutout_mask(_integers(n, 0, height - 1, x.device), _integers(n, 0, width - 1, x.device),
-                               height, width, side, dtype)
+            mask = cutout_mask(draw(0, height - 1), draw(0, width - 1), height, width, side, dtype)
             x = (x - BACKGROUND) * Tensor(mask) + BACKGROUND
         elif name == "brightness":
             x = x + Tensor(backend.random_uniform((n, 1, 1, 1), -0.5, 0.5, str(dtype), x.device))

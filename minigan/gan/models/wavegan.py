@@ -132,9 +132,7 @@ class PhaseShuffle(nn.Module):
 
     def draw_shifts(self, n: int, device: str) -> Any:
         """s_i for n examples: (n,) integers in {−shift_max, …, shift_max}, on ``device``."""
-        xp, k = backend.xp_for(device), 2 * self.shift_max + 1
-        u = backend.random_uniform((n,), 0.0, float(k), "float64", device)
-        return xp.minimum(xp.floor(u), k - 1).astype(xp.int64) - self.shift_max
+        return backend.random_integers(n, -self.shift_max, self.shift_max, device)
 
     def forward(self, x: Tensor, shifts=None) -> Tensor:
         """``shifts`` (n ints) fixes s_i instead of drawing them (for tests and pictures)."""
