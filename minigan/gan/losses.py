@@ -143,8 +143,8 @@ def mode_seeking_loss(fake_a: Tensor, fake_b: Tensor, z_a, z_b, eps: float = 1e-
     pushed to let z move the image. ``z_a``, ``z_b`` are constants (arrays or tensors); ε as the authors' code.
     """
     z_a, z_b = (z.data if isinstance(z, Tensor) else z for z in (z_a, z_b))
-    z_distance = float(backend.array_module(z_a).abs(z_a - z_b).mean())
-    ratio = (fake_a - fake_b).abs().mean() / z_distance
+    z_distance = backend.array_module(z_a).abs(z_a - z_b).mean()  # a 0-d device array: no host copy
+    ratio = (fake_a - fake_b).abs().mean() / Tensor(z_distance.astype(fake_a.data.dtype))
     return (ratio + eps) ** -1
 
 
