@@ -114,6 +114,9 @@ def test_the_run_refuses_augmentation_where_no_step_applies_it():
         Trainer.from_config(default_config("mlp", data="ring8", steps=1, augment="translation"), progress=False)
     with pytest.raises(ValueError, match="--augment"):
         Trainer.from_config(default_config("wavegan", data="waves", steps=1, augment="cutout"), progress=False)
+    with pytest.raises(ValueError, match="--dp does not support augment"):
+        Trainer.from_config(default_config("dcgan", data="digits16", steps=1, dp=True, augment="cutout"),
+                            progress=False)
     with pytest.raises(ValueError, match="unknown augmentation"):
         Trainer.from_config(default_config("dcgan", data="digits16", steps=1, augment="rotate"), progress=False)
 

@@ -251,6 +251,7 @@ def check_config(config) -> None:
         "unrolled_steps": bool(config.unrolled_steps),
         "model cgan": config.model == "cgan",
         "critic_warmup": bool(config.critic_warmup),
+        "augment": bool(config.augment),
     }
     for name, on in bad.items():
         if on:

@@ -80,9 +80,8 @@ def check_basic_options(family: Family, config: TrainConfig) -> None:
     if config.mode_seeking and not family.mode_seeking:
         raise ValueError(f"--mode-seeking {config.mode_seeking}: --model {config.model} has no mode-seeking term "
                          "(biggan has)")
-    if check_policy(config.augment) and (not family.augments or config.dp or config.unrolled_steps):
-        variant = " with --dp" if config.dp else " with --unrolled-steps" if config.unrolled_steps else ""
-        raise ValueError(f"--augment {config.augment}: --model {config.model}{variant} does not augment what its "
+    if check_policy(config.augment) and not family.augments:  # (--dp refuses it too: dp.check_config)
+        raise ValueError(f"--augment {config.augment}: --model {config.model} does not augment what its "
                          "discriminator sees (the image families do: dcgan, cgan, sagan, biggan, progan, stylegan)")
 
 
