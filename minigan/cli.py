@@ -21,6 +21,9 @@ import time
 
 import numpy as np
 
+from . import run_folder
+from .run_folder import CommandError
+
 # Commands that live in other parts of minigan: name → (module, function, help). Each function takes the
 # remaining command-line arguments (a list of str) and returns an exit status.
 HOOKS = {
@@ -41,10 +44,6 @@ FILE_NOTES = {
     "losses.png": "loss curves",
     "metrics.json": "sample-quality metrics",
 }
-
-
-class CommandError(Exception):
-    """A problem with the user's request: printed as ``minigan: error: ...`` with exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -199,153 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------- train
 
 
-def _default_out(config) -> str:
-    """runs/<model>[-<data>][-<loss>][-seed<S>] (runs/cgan-mnist for the main job); digits16 is not named."""
-    name = config.model
-    if config.data != "digits16":
-        name += "-" + config.data.split(":")[0]
-    if config.loss != "nonsaturating":
-        name += "-" + config.loss
-    if config.unrolled_steps:
-        name += f"-unrolled{config.unrolled_steps}"
-    if config.dp:
-        name += "-dp"
-    if config.exclude_class is not None:
-        name += f"-no{config.exclude_class}"
-    if config.seed != 0:
-        name += f"-seed{config.seed}"
-    return os.path.join("runs", name)
-
-
-_TRAIN_SETTINGS = ("model", "loss", "data", "batch_size", "lr_g", "lr_d", "n_critic", "width", "nz", "seed",
-                   "instance_noise", "augment", "mode_seeking", "spectral_norm", "minibatch_std", "ema", "lr_decay",
-                   "unrolled_steps", "d_norm", "dp", "noise_multiplier", "max_grad_norm", "delta", "target_epsilon",
-                   "exclude_class")
-_RESUME_SETTINGS = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_samples")
-
-
-def _prepare_out(out: str) -> None:
-    """Make sure ``out`` is (or can become) a writable directory, before anything is computed."""
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise CommandError(f"--out {out} is a file, not a directory; choose a directory for the run")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as err:
-        raise CommandError(f"cannot create the run directory {out}: {err.strerror or err}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise CommandError(f"cannot write into the run directory {out}: permission denied")
-
-
-def _clear_unfinished_start(out: str) -> None:
-    """A folder with config.json / history.csv but no checkpoint holds a run that stopped before its first
-    checkpoint: it cannot be resumed, so a fresh run may take the folder (those two files are replaced)."""
-    if os.path.exists(os.path.join(out, "checkpoint.npz")):
-        return  # a real run: the trainer refuses to overwrite it
-    stale = [name for name in ("config.json", "history.csv") if os.path.exists(os.path.join(out, name))]
-    if stale:
-        print(f"note: {out} holds {' and '.join(stale)} of a run that stopped before its first checkpoint "
-              "(nothing to resume); starting afresh there")
-        for name in stale:
-            os.remove(os.path.join(out, name))
-
-
-def _read_checkpoint(path: str) -> dict:
-    """A training checkpoint's contents, or a CommandError that says what the file is instead."""
-    from . import io
-
-    state = io.load(path)  # ValueError (corrupt, not an .npz) → exit 2
-    needed = ("config", "G", "D", "opt_G", "opt_D", "rng", "step")
-    missing = [k for k in needed if not isinstance(state, dict) or k not in state]
-    if missing:
-        held = ", ".join(sorted(map(str, state))[:6]) if isinstance(state, dict) and state else "nothing"
-        raise CommandError(f"{path} is not a minigan training checkpoint: it lacks {', '.join(missing)} "
-                           f"(it holds {held}); resume needs the checkpoint.npz that minigan train wrote")
-    return state
-
-
-def _history_end(path: str) -> int | None:
-    """The last step recorded in history.csv (None when there is none)."""
-    import csv
-
-    if not os.path.exists(path):
-        return None
-    last = None
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            try:
-                last = int(float(row["step"]))
-            except (KeyError, TypeError, ValueError):  # a line cut short by a crash
-                continue
-    return last
-
-
-def _shown(value) -> str:
-    """A saved setting as an error message shows it: "none" for an empty or missing one."""
-    return "none" if value in ("", None) else str(value)
-
-
-def _check_resume(out: str, given: dict) -> None:
-    """Refuse a resume that would lose or mix things (before anything is loaded into a trainer)."""
-    from .gan import TrainConfig
-
-    path = os.path.join(out, "checkpoint.npz")
-    if not os.path.isfile(path):
-        if os.path.exists(os.path.join(out, "config.json")):
-            raise CommandError(f"cannot resume: the run in {out} stopped before its first checkpoint "
-                               f"(no {path}); start it again without --resume")
-        raise CommandError(f"cannot resume: no checkpoint at {path}")
-    state = _read_checkpoint(path)
-    config = TrainConfig.from_json(state["config"])
-    done = int(state["step"])
-    saved = os.path.join(out, "config.json")
-    if os.path.exists(saved):
-        with open(saved) as f:
-            before = json.load(f)
-        differ = [f"{k} {before[k]!r} in config.json vs {v!r} in the checkpoint"
-                  for k, v in json.loads(config.to_json()).items()
-                  if k in before and k not in _RESUME_SETTINGS and before[k] != v]
-        if differ:
-            raise CommandError(f"{path} was not written by the run in {out}: {'; '.join(differ)}. Put the "
-                               "run's own checkpoint back, or resume the checkpoint in its own folder")
-        changed = [f"--{k.replace('_', '-')} {given[k]} (the run has {_shown(before.get(k))})"
-                   for k in _TRAIN_SETTINGS if k in given and given[k] != before.get(k)]
-        if changed:
-            raise CommandError(f"--resume continues the run in {out} with its own settings; these differ: "
-                               f"{'; '.join(changed)}. Drop them, or start a new run with another --out")
-    logged = _history_end(os.path.join(out, "history.csv"))
-    if logged is not None and logged > done + config.checkpoint_every:
-        raise CommandError(f"{path} holds step {done} but history.csv goes on to step {logged}, past the next "
-                           f"checkpoint (every {config.checkpoint_every} steps): it is not this run's last "
-                           "checkpoint, and resuming would cut history.csv back to step "
-                           f"{done}. Put the run's own checkpoint back")
-    wanted = given.get("steps", config.steps)
-    if wanted < done:
-        raise CommandError(f"the run in {out} has done {done} steps; --steps {wanted} is fewer. Pass --steps N "
-                           f"with N > {done} to train longer")
-    if wanted == done:
-        raise CommandError(f"the run in {out} is finished ({done} of {done} steps); pass --steps N with "
-                           f"N > {done} to train longer")
-    horizon = [name for name in ("lr_decay", "anneal_noise") if getattr(config, name, False)]
-    if wanted != config.steps and horizon:
-        what = " and ".join({"lr_decay": "the learning rates (--lr-decay)",
-                             "anneal_noise": "the instance noise (annealed)"}[n] for n in horizon)
-        print(f"note: {what} follow a schedule over the run's length; with --steps {wanted} instead of "
-              f"{config.steps} they go from their value at step {done} of a {wanted}-step schedule to 0 at "
-              f"step {wanted}, so this run is not the same as a straight {wanted}-step run")
-
-
 def _train(args, program: bool) -> int:
     from .gan import Trainer, TrainingDiverged, default_config
 
-    given = {k: getattr(args, k) for k in _TRAIN_SETTINGS + _RESUME_SETTINGS if getattr(args, k) is not None}
+    settings = run_folder.TRAIN_SETTINGS + run_folder.RESUME_SETTINGS
+    given = {k: getattr(args, k) for k in settings if getattr(args, k) is not None}
     config = default_config(**given)  # no --model and --data: the main job; loss: the family's default
     if 0 < config.eval_samples < 4:
         raise CommandError(f"--eval-samples must be 0 (no metrics) or at least 4, got {config.eval_samples}")
-    out = args.out or _default_out(config)
+    out = args.out or run_folder.default_out(config)
     progress = not args.quiet
     if args.resume:
-        _check_resume(out, given)
-        trainer = Trainer.resume(out, progress=progress, **{k: given.get(k) for k in _RESUME_SETTINGS})
+        run_folder.check_resume(out, given)
+        trainer = Trainer.resume(out, progress=progress, **{k: given.get(k) for k in run_folder.RESUME_SETTINGS})
         print(f"resuming {out} at step {trainer.step} of {trainer.config.steps}")
     else:
         if args.target_epsilon is not None and args.noise_multiplier is not None:
@@ -355,8 +220,8 @@ def _train(args, program: bool) -> int:
         if dp_flags and not config.dp:
             raise CommandError(f"{', '.join(dp_flags)} {'applies' if len(dp_flags) == 1 else 'apply'} only with --dp")
         created = not os.path.exists(out)
-        _prepare_out(out)
-        _clear_unfinished_start(out)
+        run_folder.prepare_out(out)
+        run_folder.clear_unfinished_start(out)
         try:
             trainer = Trainer.from_config(config, out_dir=out, progress=progress)
         except Exception:
@@ -374,7 +239,8 @@ def _train(args, program: bool) -> int:
         trainer.fit()  # with the BLAS thread policy of minigan.threads
     except KeyboardInterrupt:
         path = os.path.join(out, "checkpoint.npz")
-        saved = f"the checkpoint in {path} holds step {_step_of(path)}" if os.path.exists(path) else "no checkpoint"
+        saved = (f"the checkpoint in {path} holds step {run_folder.step_of(path)}" if os.path.exists(path)
+                 else "no checkpoint")
         print(f"\ninterrupted at step {trainer.step}; {saved}.\nContinue with: minigan train --out {out} --resume",
               file=sys.stderr)
         if not program:  # a caller of main() (a test, a notebook) gets the interrupt itself
@@ -393,12 +259,6 @@ def _train(args, program: bool) -> int:
     for message in trainer.warnings:
         print("warning:", message)
     return 0
-
-
-def _step_of(checkpoint: str) -> int:
-    from . import io
-
-    return int(io.load(checkpoint)["step"])
 
 
 # ----------------------------------------------------------------------------- sample

@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pytest
 
-from minigan import cli, io
+from minigan import cli, io, run_folder
 from minigan.gan.train import default_config
 
 FAST = ["--width", "16", "--batch-size", "32", "--log-every", "5", "--quiet"]
@@ -68,10 +68,11 @@ def test_unknown_data_lists_the_valid_ones(tmp_path, capsys):
 
 
 def test_default_output_directories():
-    assert cli._default_out(default_config()) == os.path.join("runs", "cgan-mnist")  # the main job
-    assert cli._default_out(default_config(data="digits16")) == os.path.join("runs", "dcgan")
-    assert cli._default_out(default_config(data="ring8", loss="wgan-gp")) == os.path.join("runs", "mlp-ring8-wgan-gp")
-    assert cli._default_out(default_config(data="gauss1d", seed=2)) == os.path.join("runs", "mlp-gauss1d-seed2")
+    assert run_folder.default_out(default_config()) == os.path.join("runs", "cgan-mnist")  # the main job
+    assert run_folder.default_out(default_config(data="digits16")) == os.path.join("runs", "dcgan")
+    ring = default_config(data="ring8", loss="wgan-gp")
+    assert run_folder.default_out(ring) == os.path.join("runs", "mlp-ring8-wgan-gp")
+    assert run_folder.default_out(default_config(data="gauss1d", seed=2)) == os.path.join("runs", "mlp-gauss1d-seed2")
 
 
 def test_sample_command(tmp_path, capsys):
