@@ -99,6 +99,13 @@ def test_dominant_frequency_finds_the_fundamental():
     assert dominant_frequency(pure)[0] == pytest.approx(10.5, abs=0.125)
 
 
+def test_a_clip_whose_spectrum_peaks_at_zero_frequency_is_measured_not_an_error():
+    swell = np.exp(-((np.arange(256) - 128) / 200) ** 2)[None, None]  # no oscillation: the peak is at 0 Hz
+    assert dominant_frequency(swell)[0] == 0
+    np.testing.assert_allclose(harmonic_ratios(swell), [[1, 1, 1, 1]])  # every "harmonic" of 0 Hz is the peak
+    assert not clean_waves(swell)[0] and classify_waveforms(swell)[0] in (0, 1, 2)
+
+
 def test_wave_metrics_are_small_for_data_and_large_for_one_collapsed_kind():
     real, test = load_dataset("waves").data, load_dataset("waves", split="test").data
     same = wave_metrics(test, real)

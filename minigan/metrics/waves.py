@@ -75,7 +75,7 @@ def harmonic_ratios(x, harmonics=HARMONICS) -> np.ndarray:
     for i, k in enumerate(harmonics):
         centre = k * peak
         for n in np.flatnonzero(centre < last):
-            ratios[n, i] = spec[n, centre[n] - width:min(centre[n] + width, last) + 1].max()
+            ratios[n, i] = spec[n, max(centre[n] - width, 0):min(centre[n] + width, last) + 1].max()
         ratios[:, i] /= np.maximum(top, 1e-12)
     return ratios
 
