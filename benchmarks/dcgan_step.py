@@ -279,6 +279,26 @@ def available(device: str, image: int = 28, tiers=("fast", "numpy", "textbook"))
 # ----------------------------------------------------------------------------- measurements
 
 
+def blas_kernel() -> str:
+    """NumPy's BLAS and the kernel it runs, e.g. "OpenBLAS 0.3.31, SkylakeX kernels".
+
+    OpenBLAS picks its kernels for the CPU when it loads, unless OPENBLAS_CORETYPE names others: on an
+    AVX-512 CPU, OPENBLAS_CORETYPE=Haswell runs the AVX2 kernels at about half the matrix-product rate,
+    which makes every product of minigan (not PyTorch's, which has its own) slower.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS unknown: threadpoolctl is not installed"
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            name = {"openblas": "OpenBLAS", "mkl": "MKL"}.get(info.get("internal_api"), info.get("internal_api"))
+            kernel = f", {info['architecture']} kernels" if info.get("architecture") else ""
+            forced = " (set by OPENBLAS_CORETYPE)" if kernel and os.environ.get("OPENBLAS_CORETYPE") else ""
+            return f"{name} {info.get('version', '')}{kernel}{forced}"
+    return "no BLAS found"
+
+
 def gemm_rate(size: int = 1024) -> float:
     """float32 GFLOP/s of NumPy's matrix product on this machine (median of several)."""
     a = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
@@ -371,7 +391,7 @@ def main(argv: list[str] | None = None) -> dict:
             ratio = summary(times[other])[0] / summary(times["minigan"])[0]
             results[f"{other.split('-')[1]}_over_fast"] = ratio
             print(f"\n  {other} takes {ratio:.2f}× the time of minigan's fast tier")
-    print(f"\n  NumPy float32 GEMM rate on this machine: {rate:.0f} GFLOP/s; the iteration is "
+    print(f"\n  NumPy float32 GEMM rate on this machine: {rate:.0f} GFLOP/s ({blas_kernel()}); the iteration is "
           f"{flops / 1e9:.1f} GFLOP")
     for name in names:
         med, lo, hi = summary(times[name])
