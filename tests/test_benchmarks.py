@@ -28,6 +28,16 @@ def test_models_have_the_documented_shapes(image):
     assert D(fake).shape == (2, 1)
 
 
+def test_the_blas_kernel_line_names_numpys_blas(monkeypatch):
+    line = dcgan_step.blas_kernel()
+    assert line and "\n" not in line  # one line: the library, its version and its kernels where it says
+    if line.startswith("OpenBLAS") and "kernels" in line:
+        monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+        assert dcgan_step.blas_kernel().endswith("(set by OPENBLAS_CORETYPE)")
+        monkeypatch.delenv("OPENBLAS_CORETYPE")
+        assert "set by" not in dcgan_step.blas_kernel()
+
+
 def test_one_minigan_step_runs_and_changes_the_weights():
     step = dcgan_step.minigan_step(batch=4, image=28)
     before = [p.numpy().copy() for model in step.models for p in model.parameters()]
