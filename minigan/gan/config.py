@@ -246,8 +246,9 @@ MAIN_JOB: dict[str, str] = dict(model="cgan", data="mnist")
 #     judge 98.4%), FID 19.8; seed 1 49.8% / 82.2%, ten digits, 78.9%, FID 22.8 — not adopted (twice the time,
 #     and it trades the --labels 3 bar for the confident one). Two D steps per G step (the paper's), λ 0.01,
 #     8 min 50 s: worse, metrics.json's FID 41.1 / 36.1 on seeds 0 / 1 (the default's: 24.8 / 23.3).
-#     4,000 steps instead of 3,000, seed 1: 55.1% / 90.5%, ten digits, but --labels 3 read as 3 in 67.5%
-#     (the raw G: 51.4% / 89.3%, 74.2%): more training trades the --labels 3 bar for the confident one.
+#     4,000 steps instead of 3,000 (EMA G): seed 0 55.1% / 95.0%, ten digits, --labels 3 read as 3 in 72.3%;
+#     seed 1 55.1% / 90.5%, ten digits, 67.5% (the judge: 87.8%); seed 2 49.5% / 85.1%, 8 digits (no 1s or
+#     6s), 66.1%: more training trades the --labels 3 bar for the confident one, and seed 2 still misses.
 #     With λ 0.02: 52.5% / 87.4%, ten digits, FID 19.0, recall 0.33, spread within a class 8.7–15.3, but
 #     --labels 3 read as 3 in 60.4% by the digits classifier (91.2% by the judge; the digits classifier
 #     reads 62% of real test 3s as 3); λ 0.05: 45.1% / 75.6%; λ 0.2: 45.1% / 63.4%, classes mixed in a row.
